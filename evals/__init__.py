@@ -1,0 +1,1 @@
+"""Offline evaluation (``advisor.evals``): YAML eval sets and their runner."""

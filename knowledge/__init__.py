@@ -1,0 +1,1 @@
+"""Data only: curated guides (``guides/*.md``) and versioned catalogs (``catalog/*.yaml``)."""

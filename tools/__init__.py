@@ -1,0 +1,55 @@
+"""Deterministic calculators over the dated catalogs (installed as ``advisor.tools``).
+
+Pure typed functions: no language model, no network. Every function returns a
+:class:`ToolResult` with values and units, ranges, formula, assumptions, catalog rows with
+sources and ``as_of`` dates, warnings and alternatives; ``result.summary()`` and
+``result.to_markdown()`` render it deterministically.
+
+>>> from advisor.tools import inference_memory
+>>> r = inference_memory("llama 3.1 8b", context_tokens=8192)
+>>> round(r["kv_bytes_per_token"])
+131072
+"""
+
+from __future__ import annotations
+
+from .catalog import Catalog, load_catalog
+from .cost import compare_options, cost_per_million_tokens, job_cost
+from .decision import FACTORS, decide
+from .lookup import get_accelerator, get_instance, get_model, get_server
+from .memory import inference_memory, kv_cache_bytes_per_token
+from .models import ModelSpec, resolve_model
+from .result import Alternative, CatalogRef, Quantity, ToolResult
+from .serving import serving_estimate
+from .storage import storage_estimate
+from .tco import break_even, energy_estimate, onprem_tco
+from .training import training_estimate, training_memory
+
+__all__ = [
+    "FACTORS",
+    "Alternative",
+    "Catalog",
+    "CatalogRef",
+    "ModelSpec",
+    "Quantity",
+    "ToolResult",
+    "break_even",
+    "compare_options",
+    "cost_per_million_tokens",
+    "decide",
+    "energy_estimate",
+    "get_accelerator",
+    "get_instance",
+    "get_model",
+    "get_server",
+    "inference_memory",
+    "job_cost",
+    "kv_cache_bytes_per_token",
+    "load_catalog",
+    "onprem_tco",
+    "resolve_model",
+    "serving_estimate",
+    "storage_estimate",
+    "training_estimate",
+    "training_memory",
+]

@@ -1,0 +1,325 @@
+"""Loading and looking up the versioned catalogs shipped in ``advisor.knowledge``.
+
+The catalogs are YAML files validated by the models in :mod:`advisor.tools.schema`.
+A malformed row raises :class:`~advisor.errors.CatalogError` naming the file, the row
+(index and id/name) and the field. Loading is cached per directory; pass ``directory``
+to use another copy of the catalogs (tests do).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from advisor.errors import CatalogError, UnknownNameError
+
+from .schema import (
+    Accelerator,
+    AcceleratorCatalog,
+    Instance,
+    InstanceCatalog,
+    Model,
+    ModelCatalog,
+    OnPremCatalog,
+    OnPremServer,
+    Region,
+    StorageCatalog,
+)
+
+SUPPORTED_SCHEMA_VERSION = 1
+T = TypeVar("T", bound=BaseModel)
+
+
+def default_catalog_dir() -> Path:
+    """The catalog folder shipped inside the installed package."""
+    return Path(str(resources.files("advisor.knowledge").joinpath("catalog")))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All catalogs, loaded and cross-checked."""
+
+    accelerators: tuple[Accelerator, ...]
+    regions: tuple[Region, ...]
+    instances: tuple[Instance, ...]
+    models: tuple[Model, ...]
+    onprem: OnPremCatalog
+    storage: StorageCatalog
+    directory: Path
+
+    # -- lookups -----------------------------------------------------------------
+    def accelerator(self, name: str) -> Accelerator:
+        return _lookup("accelerator", name, self.accelerators, _acc_keys)
+
+    def model(self, name: str) -> Model:
+        return _lookup("model", name, self.models, _model_keys)
+
+    def instance(self, provider: str | None, name: str) -> Instance:
+        pool: Sequence[Instance] = self.instances
+        if provider:
+            prov = _norm(provider)
+            prov = _PROVIDER_ALIASES.get(prov, prov)
+            pool = [i for i in self.instances if i.provider == prov]
+            if not pool:
+                providers = sorted({i.provider for i in self.instances})
+                raise UnknownNameError("provider", provider, providers)
+        return _lookup("instance", name, pool, _instance_keys)
+
+    def server(self, name: str) -> OnPremServer:
+        return _lookup("server", name, self.onprem.servers, _server_keys)
+
+    def region(self, provider: str, region_id: str) -> Region:
+        for r in self.regions:
+            if r.provider == provider and r.id == region_id:
+                return r
+        ids = [r.id for r in self.regions if r.provider == provider]
+        raise UnknownNameError("region", region_id, difflib.get_close_matches(region_id, ids, 5))
+
+
+_PROVIDER_ALIASES = {
+    "amazon": "aws",
+    "amazonwebservices": "aws",
+    "ec2": "aws",
+    "microsoft": "azure",
+    "microsoftazure": "azure",
+    "google": "gcp",
+    "googlecloud": "gcp",
+    "gce": "gcp",
+    "oracle": "oci",
+}
+
+
+def _norm(text: str) -> str:
+    """Normalise a name for matching: lowercase, alphanumerics only."""
+    return re.sub(r"[^a-z0-9.]", "", text.lower()).replace(".", "")
+
+
+def _acc_keys(a: Accelerator) -> list[str]:
+    return [a.id, a.name, *a.aliases]
+
+
+def _model_keys(m: Model) -> list[str]:
+    return [m.id, m.name, *m.aliases]
+
+
+def _instance_keys(i: Instance) -> list[str]:
+    return [i.name, *i.aliases]
+
+
+def _server_keys(s: OnPremServer) -> list[str]:
+    return [s.id, s.name, *s.aliases]
+
+
+def _display(row: Any) -> str:
+    return str(getattr(row, "name", getattr(row, "id", row)))
+
+
+def _lookup(kind: str, name: str, rows: Sequence[T], keys: Any) -> T:
+    if not isinstance(name, str) or not name.strip():
+        raise UnknownNameError(kind, str(name), [_display(r) for r in rows[:5]])
+    wanted = _norm(name)
+    index: dict[str, T] = {}
+    for row in rows:
+        for key in keys(row):
+            index.setdefault(_norm(key), row)
+    if wanted in index:
+        return index[wanted]
+    # A unique prefix/containment match ("llama 3.1 405" -> "llama-3.1-405b").
+    partial = {id(r): r for k, r in index.items() if wanted and (k.startswith(wanted))}
+    if len(partial) == 1:
+        return next(iter(partial.values()))
+    close = difflib.get_close_matches(wanted, list(index), n=8, cutoff=0.6)
+    suggestions: list[str] = []
+    for key in close + [k for k in index if wanted in k or k in wanted]:
+        label = _display(index[key])
+        if label not in suggestions:
+            suggestions.append(label)
+    raise UnknownNameError(kind, name, suggestions[:5])
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise CatalogError(f"Catalog file missing: {path}.", hint="reinstall the package") from exc
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path.name}: not valid YAML: {exc}") from exc
+
+
+def _describe_error(path: Path, data: Any, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors()[:5]:
+        loc = list(err["loc"])
+        where = ".".join(str(p) for p in loc)
+        # Name the row by its id/name when the location points into a list.
+        row_label = ""
+        if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+            try:
+                row = data[loc[0]][loc[1]]
+                ident = row.get("id") or row.get("name") or row.get("region")
+                row_label = f" (row {loc[1]}: {ident})"
+            except (KeyError, IndexError, TypeError, AttributeError):
+                pass
+            field = ".".join(str(p) for p in loc[2:]) or "<row>"
+            where = f"{loc[0]}[{loc[1]}]{row_label}, field {field}"
+        lines.append(f"{where}: {err['msg']}")
+    more = len(exc.errors()) - 5
+    if more > 0:
+        lines.append(f"... and {more} more")
+    return f"{path.name}: " + "; ".join(lines)
+
+
+def _validate(path: Path, model: type[T]) -> T:
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path.name}: expected a mapping at the top level")
+    version = data.get("schema_version")
+    if version != SUPPORTED_SCHEMA_VERSION:
+        raise CatalogError(
+            f"{path.name}: schema_version {version!r} is not supported "
+            f"(this release reads {SUPPORTED_SCHEMA_VERSION})."
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogError(_describe_error(path, data, exc)) from exc
+
+
+def _check_unique(path: str, items: Iterable[str], what: str) -> None:
+    seen: set[str] = set()
+    for item in items:
+        if item in seen:
+            raise CatalogError(f"{path}: duplicate {what} {item!r}")
+        seen.add(item)
+
+
+def _cross_check(
+    accs: AcceleratorCatalog,
+    insts: InstanceCatalog,
+    models: ModelCatalog,
+    onprem: OnPremCatalog,
+) -> None:
+    _check_unique("accelerators.yaml", (a.id for a in accs.accelerators), "id")
+    _check_unique("models.yaml", (m.id for m in models.models), "id")
+    _check_unique(
+        "instances-*.yaml", (f"{i.provider}/{i.name}" for i in insts.instances), "instance"
+    )
+    acc_ids = {a.id for a in accs.accelerators}
+    region_ids = {(r.provider, r.id) for r in insts.regions}
+    for inst in insts.instances:
+        label = f"instances-{inst.provider}.yaml: {inst.name}"
+        if inst.accelerator is not None and inst.accelerator not in acc_ids:
+            raise CatalogError(f"{label}, field accelerator: unknown id {inst.accelerator!r}")
+        for price in inst.prices:
+            if (inst.provider, price.region) not in region_ids:
+                raise CatalogError(
+                    f"{label}, field prices.region: {price.region!r} is not in regions"
+                )
+        for region in inst.available_regions:
+            if (inst.provider, region) not in region_ids:
+                raise CatalogError(
+                    f"{label}, field available_regions: {region!r} is not in regions"
+                )
+    for n, server in enumerate(onprem.servers):
+        if server.accelerator not in acc_ids:
+            raise CatalogError(
+                f"onprem.yaml: servers[{n}] ({server.id}), field accelerator: "
+                f"unknown id {server.accelerator!r}"
+            )
+
+
+def _merge_instances(directory: Path) -> InstanceCatalog:
+    """Instances live in one file per provider: ``instances-<provider>.yaml``."""
+    files = sorted(directory.glob("instances-*.yaml"))
+    if not files:
+        raise CatalogError(f"No instances-*.yaml file in {directory}.")
+    regions: list[Region] = []
+    instances: list[Instance] = []
+    for path in files:
+        part = _validate(path, InstanceCatalog)
+        regions.extend(part.regions)
+        instances.extend(part.instances)
+    _check_unique("instances-*.yaml", (f"{r.provider}/{r.id}" for r in regions), "region")
+    return InstanceCatalog(
+        schema_version=SUPPORTED_SCHEMA_VERSION, regions=regions, instances=instances
+    )
+
+
+_FILE_MODELS: dict[str, type[BaseModel]] = {
+    "accelerators": AcceleratorCatalog,
+    "instances": InstanceCatalog,
+    "models": ModelCatalog,
+    "onprem": OnPremCatalog,
+    "storage": StorageCatalog,
+}
+
+
+def validate_file(path: str | Path) -> BaseModel:
+    """Validate one catalog file on its own (no cross-file checks)."""
+    p = Path(path)
+    key = p.stem.split("-")[0]
+    if key not in _FILE_MODELS:
+        raise CatalogError(f"{p.name}: not a catalog file name ({', '.join(_FILE_MODELS)})")
+    return _validate(p, _FILE_MODELS[key])
+
+
+@functools.lru_cache(maxsize=8)
+def _load(directory: Path) -> Catalog:
+    accs = _validate(directory / "accelerators.yaml", AcceleratorCatalog)
+    insts = _merge_instances(directory)
+    models = _validate(directory / "models.yaml", ModelCatalog)
+    onprem = _validate(directory / "onprem.yaml", OnPremCatalog)
+    storage = _validate(directory / "storage.yaml", StorageCatalog)
+    _cross_check(accs, insts, models, onprem)
+    return Catalog(
+        accelerators=tuple(accs.accelerators),
+        regions=tuple(insts.regions),
+        instances=tuple(insts.instances),
+        models=tuple(models.models),
+        onprem=onprem,
+        storage=storage,
+        directory=directory,
+    )
+
+
+def load_catalog(directory: str | Path | None = None) -> Catalog:
+    """Load (once, cached) and validate every catalog file in ``directory``."""
+    path = Path(directory) if directory is not None else default_catalog_dir()
+    return _load(path.resolve())
+
+
+def clear_cache() -> None:
+    _load.cache_clear()
+
+
+def price_age_days(as_of: dt.date, today: dt.date | None = None) -> int:
+    return ((today or dt.date.today()) - as_of).days
+
+
+if __name__ == "__main__":  # python -m advisor.tools.catalog FILE... | (no args: whole catalog)
+    import sys
+
+    try:
+        for arg in sys.argv[1:]:
+            validate_file(arg)
+            print(f"ok: {arg}")
+        if len(sys.argv) == 1:
+            cat = load_catalog()
+            print(
+                f"ok: {len(cat.accelerators)} accelerators, {len(cat.instances)} instances, "
+                f"{len(cat.models)} models, {len(cat.onprem.servers)} on-prem servers"
+            )
+    except CatalogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)

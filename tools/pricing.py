@@ -1,0 +1,59 @@
+"""Instance prices by region and pricing model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from advisor.errors import InvalidInputError, UnknownNameError
+
+from .schema import Instance, RegionPrice
+
+PRICING_MODELS = ("on_demand", "spot", "commit_1y", "commit_3y")
+HOURS_PER_MONTH = 730.0  # 8,760 hours / 12
+
+
+@dataclass(frozen=True)
+class Price:
+    instance: Instance
+    region: str
+    pricing: str
+    usd_per_hour: float
+    row: RegionPrice
+
+    @property
+    def usd_per_accelerator_hour(self) -> float:
+        return self.usd_per_hour / max(1, self.instance.accelerator_count)
+
+
+def price_in_region(inst: Instance, region: str | None = None) -> RegionPrice:
+    """The price row for ``region`` (default: the first, a US region)."""
+    if region is None:
+        return inst.prices[0]
+    wanted = region.strip().lower()
+    for row in inst.prices:
+        if row.region.lower() == wanted:
+            return row
+    priced = [p.region for p in inst.prices]
+    hint = ", ".join(priced)
+    if wanted in (r.lower() for r in inst.available_regions):
+        raise UnknownNameError("priced region", region, priced)
+    raise UnknownNameError(f"region for {inst.name} (offered and priced in: {hint})", region, [])
+
+
+def get_price(inst: Instance, region: str | None = None, pricing: str = "on_demand") -> Price:
+    key = pricing.strip().lower().replace("-", "_")
+    if key not in PRICING_MODELS:
+        raise InvalidInputError(
+            f"Unknown pricing model {pricing!r}.", hint=f"use one of: {', '.join(PRICING_MODELS)}."
+        )
+    row = price_in_region(inst, region)
+    value = (
+        row.on_demand_usd_per_hour if key == "on_demand" else getattr(row, f"{key}_usd_per_hour")
+    )
+    if value is None:
+        offered = [m for m in PRICING_MODELS[1:] if getattr(row, f"{m}_usd_per_hour") is not None]
+        raise InvalidInputError(
+            f"No {key} price catalogued for {inst.name} in {row.region}.",
+            hint="use on_demand" + (f" or {', '.join(offered)}." if offered else "."),
+        )
+    return Price(inst, row.region, key, value, row)

@@ -1,0 +1,314 @@
+"""Pydantic models for the versioned catalogs in ``knowledge/catalog``.
+
+Every row carries ``sources`` (title + URL) and ``as_of`` (the date its figures were
+published or last checked). Units live in field names (``memory_gb``,
+``price_per_hour_usd``...). Unknown keys are rejected so that a typo in a YAML file
+fails loudly instead of silently dropping a figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Row):
+    """A public document a figure was taken from."""
+
+    title: str = Field(min_length=3)
+    url: HttpUrl
+    note: str | None = None
+
+
+class _Sourced(_Row):
+    sources: list[Source] = Field(min_length=1)
+    as_of: dt.date
+    notes: str | None = None
+
+
+AcceleratorKind = Literal["gpu", "tpu", "npu", "asic", "cpu"]
+
+
+class Accelerator(_Sourced):
+    """One accelerator (per chip / per GPU). TFLOPS figures are dense, never 2:4 sparse."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    name: str
+    vendor: str
+    kind: AcceleratorKind
+    aliases: list[str] = Field(default_factory=list)
+    memory_gb: float = Field(gt=0, le=2048)
+    memory_type: str
+    memory_bandwidth_gb_s: float = Field(gt=0, le=20000)
+    fp32_tflops: float | None = Field(default=None, gt=0)
+    tf32_tflops: float | None = Field(default=None, gt=0)
+    bf16_tflops: float | None = Field(default=None, gt=0)
+    fp16_tflops: float | None = Field(default=None, gt=0)
+    fp8_tflops: float | None = Field(default=None, gt=0)
+    int8_tops: float | None = Field(default=None, gt=0)
+    fp4_tflops: float | None = Field(default=None, gt=0)
+    tdp_w: float = Field(gt=0, le=3000)
+    interconnect_name: str | None = None
+    interconnect_gb_s: float | None = Field(default=None, ge=0)
+    form_factor: str | None = None
+    release_year: int | None = Field(default=None, ge=2010, le=2030)
+    clouds: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_some_compute(self) -> Accelerator:
+        if not any(
+            v is not None
+            for v in (self.fp32_tflops, self.bf16_tflops, self.fp16_tflops, self.int8_tops)
+        ):
+            raise ValueError("at least one of fp32_tflops, bf16_tflops, fp16_tflops, int8_tops")
+        return self
+
+
+Provider = Literal["aws", "azure", "gcp", "oci", "coreweave", "lambda"]
+Geography = Literal["us", "eu", "apac", "other"]
+
+
+class Region(_Row):
+    provider: Provider
+    id: str
+    name: str
+    geography: Geography
+    country: str | None = None
+
+
+class RegionPrice(_Row):
+    """Prices of one instance in one region, USD per instance-hour."""
+
+    region: str
+    on_demand_usd_per_hour: float = Field(gt=0, le=1000)
+    spot_usd_per_hour: float | None = Field(default=None, gt=0, le=1000)
+    commit_1y_usd_per_hour: float | None = Field(default=None, gt=0, le=1000)
+    commit_3y_usd_per_hour: float | None = Field(default=None, gt=0, le=1000)
+    # "capacity_block": no public on-demand price; the figure is a reservation rate
+    # (e.g. AWS Capacity Blocks). Rankings skip such rows unless asked for.
+    price_basis: Literal["on_demand", "capacity_block"] = "on_demand"
+    as_of: dt.date | None = None  # defaults to the instance's as_of
+
+    @model_validator(mode="after")
+    def _discounts_are_discounts(self) -> RegionPrice:
+        for name in ("spot_usd_per_hour", "commit_1y_usd_per_hour", "commit_3y_usd_per_hour"):
+            value = getattr(self, name)
+            if value is not None and value > self.on_demand_usd_per_hour * 1.001:
+                raise ValueError(f"{name} ({value}) is above on-demand")
+        return self
+
+
+class PriceChange(_Row):
+    date: dt.date
+    note: str
+
+
+class Instance(_Sourced):
+    """A cloud instance type (or TPU slice) with its prices by region."""
+
+    provider: Provider
+    name: str
+    family: str
+    aliases: list[str] = Field(default_factory=list)
+    accelerator: str | None  # id in accelerators.yaml; None for CPU-only instances
+    accelerator_count: int = Field(ge=0, le=1024)
+    vcpus: int = Field(ge=0, le=2048)
+    ram_gb: float = Field(ge=0, le=65536)
+    network_gbps: float = Field(gt=0, le=100000)
+    local_storage_gb: float = Field(default=0, ge=0)
+    local_storage_type: Literal["nvme", "ssd", "hdd", "none"] = "none"
+    prices: list[RegionPrice] = Field(min_length=1)
+    available_regions: list[str] = Field(default_factory=list)
+    price_history: list[PriceChange] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _accelerator_count_consistent(self) -> Instance:
+        if (self.accelerator is None) != (self.accelerator_count == 0):
+            raise ValueError("accelerator and accelerator_count must both be set or both empty")
+        return self
+
+
+AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
+
+
+class Model(_Sourced):
+    """Architecture of an open-weight model, from its published config."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    name: str
+    family: str
+    developer: str
+    kind: Literal["llm", "embedding"] = "llm"
+    aliases: list[str] = Field(default_factory=list)
+    params_b: float = Field(gt=0, le=5000)
+    active_params_b: float = Field(gt=0, le=5000)
+    layers: int = Field(gt=0, le=512)
+    hidden_size: int = Field(gt=0)
+    intermediate_size: int | None = Field(default=None, gt=0)
+    attention_heads: int = Field(gt=0)
+    kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+    vocab_size: int = Field(gt=0)
+    max_context: int = Field(gt=0)
+    attention: AttentionKind
+    sliding_window: int | None = Field(default=None, gt=0)
+    sliding_window_layers: int = Field(default=0, ge=0)
+    kv_lora_rank: int | None = Field(default=None, gt=0)
+    qk_rope_head_dim: int | None = Field(default=None, gt=0)
+    experts: int | None = Field(default=None, gt=0)
+    active_experts: int | None = Field(default=None, gt=0)
+    shared_experts: int | None = Field(default=None, ge=0)
+    tie_embeddings: bool = False
+    training_tokens_t: float | None = Field(default=None, gt=0)
+    training_gpu_hours: float | None = Field(default=None, gt=0)
+    license: str | None = None
+    release_date: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Model:
+        if self.active_params_b > self.params_b * 1.0001:
+            raise ValueError("active_params_b is larger than params_b")
+        if self.attention_heads % self.kv_heads:
+            raise ValueError("attention_heads must be a multiple of kv_heads")
+        if self.attention == "mla" and self.kv_lora_rank is None:
+            raise ValueError("attention 'mla' needs kv_lora_rank")
+        if self.sliding_window_layers > self.layers:
+            raise ValueError("sliding_window_layers is larger than layers")
+        if self.sliding_window_layers and self.sliding_window is None:
+            raise ValueError("sliding_window_layers set but sliding_window missing")
+        if (self.experts is None) != (self.active_experts is None):
+            raise ValueError("experts and active_experts go together")
+        return self
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts is not None
+
+
+class OnPremServer(_Sourced):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    accelerator: str
+    accelerator_count: int = Field(gt=0, le=72)
+    price_usd: float = Field(gt=0)
+    price_low_usd: float = Field(gt=0)
+    price_high_usd: float = Field(gt=0)
+    power_kw: float = Field(gt=0, le=200)  # maximum system power
+    typical_power_kw: float | None = Field(default=None, gt=0, le=200)
+    rack_units: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> OnPremServer:
+        if not self.price_low_usd <= self.price_usd <= self.price_high_usd:
+            raise ValueError("need price_low_usd <= price_usd <= price_high_usd")
+        return self
+
+
+class NetworkOption(_Sourced):
+    id: str
+    name: str
+    fabric: Literal["infiniband", "roce", "ethernet", "nvlink"]
+    gbps_per_port: float = Field(gt=0)
+    usd_per_node: float = Field(ge=0)
+    usd_per_node_low: float | None = Field(default=None, ge=0)
+    usd_per_node_high: float | None = Field(default=None, ge=0)
+
+
+class ElectricityRate(_Sourced):
+    region: str
+    aliases: list[str] = Field(default_factory=list)
+    usd_per_kwh: float = Field(gt=0, le=2)
+    carbon_g_per_kwh: float | None = Field(default=None, ge=0, le=1500)
+
+
+class ColocationRate(_Sourced):
+    region: str
+    aliases: list[str] = Field(default_factory=list)
+    usd_per_kw_month: float = Field(gt=0, le=2000)
+
+
+class OnPremDefaults(_Sourced):
+    pue: float = Field(ge=1.0, le=3.0)
+    pue_low: float = Field(ge=1.0, le=3.0)
+    pue_high: float = Field(ge=1.0, le=3.0)
+    staff_usd_per_fte_year: float = Field(gt=0)
+    nodes_per_fte: float = Field(gt=0)
+    amortization_years: float = Field(gt=0, le=10)
+    maintenance_pct_per_year: float = Field(ge=0, le=50)
+    facility_overhead_pct: float = Field(default=0, ge=0, le=100)
+
+
+class OnPremCatalog(_Row):
+    schema_version: int
+    servers: list[OnPremServer]
+    network: list[NetworkOption]
+    electricity: list[ElectricityRate]
+    colocation: list[ColocationRate]
+    defaults: OnPremDefaults
+
+
+class StorageTier(_Sourced):
+    provider: Provider
+    id: str
+    name: str
+    tier: Literal["object", "object-infrequent", "object-archive", "block", "file", "nvme"]
+    usd_per_gb_month: float = Field(ge=0, le=5)
+    throughput_gb_s_note: str | None = None
+
+
+class EgressRate(_Sourced):
+    provider: Provider
+    usd_per_gb: float = Field(ge=0, le=1)
+    free_gb_month: float = Field(default=0, ge=0)
+
+
+class StorageCatalog(_Row):
+    schema_version: int
+    tiers: list[StorageTier]
+    egress: list[EgressRate]
+
+
+class AcceleratorCatalog(_Row):
+    schema_version: int
+    accelerators: list[Accelerator]
+
+
+class InstanceCatalog(_Row):
+    schema_version: int
+    regions: list[Region]
+    instances: list[Instance]
+
+
+class ModelCatalog(_Row):
+    schema_version: int
+    models: list[Model]
+
+
+__all__ = [
+    "Accelerator",
+    "AcceleratorCatalog",
+    "ColocationRate",
+    "EgressRate",
+    "ElectricityRate",
+    "Instance",
+    "InstanceCatalog",
+    "Model",
+    "ModelCatalog",
+    "NetworkOption",
+    "OnPremCatalog",
+    "OnPremDefaults",
+    "OnPremServer",
+    "PriceChange",
+    "Region",
+    "RegionPrice",
+    "Source",
+    "StorageCatalog",
+    "StorageTier",
+]

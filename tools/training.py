@@ -1,0 +1,448 @@
+"""Training and fine-tuning: compute (FLOPs, GPU-hours, wall-clock), communication and memory."""
+
+from __future__ import annotations
+
+import math
+
+from advisor.errors import InvalidInputError
+
+from . import checks
+from .catalog import Catalog, load_catalog
+from .models import COMPUTE_FIELD, ModelRef, ModelSpec, normalize_dtype, resolve_model
+from .result import Alternative, Quantity, ToolResult, fmt, ref
+from .schema import Accelerator
+
+GB = 1e9
+DEFAULT_MFU = 0.40
+MFU_RANGE = (0.30, 0.50)
+CHINCHILLA_TOKENS_PER_PARAM = 20
+GPUS_PER_NODE = 8
+
+# Scale-out fabrics: usable GB/s per accelerator in one direction, and bus efficiency.
+FABRICS: dict[str, tuple[float, float, str]] = {
+    "infiniband": (50.0, 0.90, "InfiniBand NDR 400 Gb/s per GPU (rail-optimized)"),
+    "roce": (50.0, 0.85, "RoCE v2 400 GbE per GPU"),
+    "ethernet": (100 / 8 / 8, 0.70, "plain 100 GbE per node shared by 8 GPUs, TCP"),
+    "nvlink": (0.0, 0.80, "NVLink / scale-up fabric inside one node"),
+}
+
+
+def _peak_tflops(acc: Accelerator, dtype: str) -> float:
+    field = COMPUTE_FIELD.get(dtype, "bf16_tflops")
+    value = getattr(acc, field, None)
+    if value is None:
+        value = acc.bf16_tflops or acc.fp16_tflops
+    if value is None:
+        raise InvalidInputError(
+            f"{acc.name} has no catalogued {dtype} throughput.", hint="pick another dtype."
+        )
+    return float(value)
+
+
+def training_flops(spec: ModelSpec, tokens: float, *, recompute: bool = False) -> float:
+    """6 x N_active x D (8 x N x D with full activation recomputation)."""
+    factor = 8 if recompute else 6
+    return factor * spec.active_b * 1e9 * tokens
+
+
+def training_estimate(
+    model: ModelRef,
+    tokens: float,
+    accelerator: str = "h100",
+    *,
+    num_accelerators: int | None = None,
+    deadline_days: float | None = None,
+    mfu: float = DEFAULT_MFU,
+    dtype: str = "bf16",
+    recompute: bool = False,
+    fabric: str | None = None,
+    global_batch_tokens: float = 4_000_000,
+    catalog: Catalog | None = None,
+) -> ToolResult:
+    """Compute for training or fine-tuning on ``tokens`` tokens.
+
+    FLOPs = 6 x N x D (N = active parameters for MoE; 8 x N x D with full recompute).
+    GPU-hours = FLOPs / (peak dense TFLOPS x MFU x 3600).
+
+    Example: Llama 3.1 8B on 15T tokens: 6 x 8.03e9 x 15e12 = 7.2e23 FLOPs; on H100 at
+    989 TFLOPS bf16 and 40% MFU: 7.2e23 / (989e12 x 0.4 x 3600) = 506k GPU-hours.
+    """
+    cat = catalog or load_catalog()
+    resolved = resolve_model(model, cat)
+    spec = resolved.spec
+    d = checks.positive("tokens", tokens, upper=1e15)
+    mfu = checks.fraction("mfu", mfu)
+    dtype = normalize_dtype(dtype)
+    acc = cat.accelerator(accelerator)
+    peak = _peak_tflops(acc, dtype) * 1e12
+    flops = training_flops(spec, d, recompute=recompute)
+    gpu_hours = flops / (peak * mfu) / 3600
+    lo_h = flops / (peak * MFU_RANGE[1]) / 3600
+    hi_h = flops / (peak * MFU_RANGE[0]) / 3600
+    warnings = list(resolved.warnings)
+    assumptions = list(resolved.assumptions) + [
+        f"MFU {mfu:.0%} (typical {MFU_RANGE[0]:.0%}-{MFU_RANGE[1]:.0%} for large dense "
+        "models on Hopper-class GPUs).",
+        f"Peak {dtype} dense throughput of {acc.name}: {_peak_tflops(acc, dtype):g} TFLOPS.",
+    ]
+    ratio = d / (spec.params_b * 1e9)
+    if ratio < CHINCHILLA_TOKENS_PER_PARAM:
+        warnings.append(
+            f"{ratio:.1f} tokens per parameter is under the compute-optimal ~20 "
+            "(Chinchilla); fine for fine-tuning, undertrained for pretraining."
+        )
+    values: dict[str, Quantity] = {
+        "flops": Quantity(label="Training compute", value=flops, unit="FLOPs"),
+        "gpu_hours": Quantity(
+            label=f"{acc.name}-hours", value=gpu_hours, unit="h", low=lo_h, high=hi_h
+        ),
+        "tokens_per_param": Quantity(label="Tokens per parameter", value=ratio),
+    }
+    formula = [
+        f"FLOPs = {'8' if recompute else '6'} x {spec.active_b:g}e9 active params x {d:.3g} tokens",
+        f"GPU-hours = FLOPs / ({_peak_tflops(acc, dtype):g}e12 x MFU {mfu:g} x 3600)",
+    ]
+    n = num_accelerators
+    if deadline_days is not None:
+        days = checks.positive("deadline_days", deadline_days, upper=3650)
+        needed = math.ceil(gpu_hours / (days * 24))
+        values["accelerators_for_deadline"] = Quantity(
+            label=f"{acc.name} for {days:g} days",
+            value=needed,
+            low=math.ceil(lo_h / (days * 24)),
+            high=math.ceil(hi_h / (days * 24)),
+        )
+        formula.append("accelerators = ceil(GPU-hours / (deadline days x 24))")
+        if n is None:
+            n = needed
+    headline = (
+        f"{spec.name} on {d:.3g} tokens: {flops:.3g} FLOPs = {fmt(gpu_hours, '')} "
+        f"{acc.name}-hours at {mfu:.0%} MFU"
+    )
+    if n is not None:
+        n = checks.count("num_accelerators", n, upper=1_000_000)
+        wall_h = gpu_hours / n
+        values["num_accelerators"] = Quantity(label="Accelerators", value=n)
+        values["wall_clock_days"] = Quantity(
+            label="Wall-clock",
+            value=wall_h / 24,
+            unit="days",
+            low=lo_h / n / 24,
+            high=hi_h / n / 24,
+        )
+        formula.append(f"wall-clock = GPU-hours / {n}")
+        headline += f"; {fmt(wall_h / 24, 'days')} on {n} GPUs"
+        if n > 1:
+            comm = allreduce_share(
+                spec,
+                acc,
+                n,
+                fabric or ("nvlink" if n <= 8 else "infiniband"),
+                mfu=mfu,
+                dtype=dtype,
+                global_batch_tokens=global_batch_tokens,
+            )
+            values["allreduce_s_per_step"] = Quantity(
+                label=f"Gradient all-reduce per step ({comm['fabric']})",
+                value=comm["allreduce_s"],
+                unit="s",
+            )
+            values["compute_s_per_step"] = Quantity(
+                label=f"Compute per step ({global_batch_tokens:,.0f} tokens)",
+                value=comm["compute_s"],
+                unit="s",
+            )
+            values["comm_share"] = Quantity(
+                label="All-reduce share of step time (no overlap)", value=comm["share"]
+            )
+            formula.append(
+                "all-reduce = 2 (g-1)/g x grad bytes / NVLink BW + 2 (m-1)/m x grad bytes / g / "
+                "fabric BW per GPU (g GPUs per node, m nodes); share = comm / (comm + compute)"
+            )
+            assumptions.append(f"Scale-out fabric: {FABRICS[comm['fabric_key']][2]}.")
+            if comm["share"] > 0.3:
+                warnings.append(
+                    f"Gradient all-reduce takes {comm['share']:.0%} of step time on "
+                    f"{comm['fabric']}: overlap communication, use a faster fabric or larger batch."
+                )
+    alternatives = []
+    for other_name in ("h100", "h200", "b200", "mi300x", "tpu-v5p"):
+        try:
+            other = cat.accelerator(other_name)
+        except LookupError:
+            continue
+        if other.id == acc.id:
+            continue
+        h = flops / (_peak_tflops(other, dtype) * 1e12 * mfu) / 3600
+        alternatives.append(
+            Alternative(
+                label=other.name,
+                detail=f"{fmt(h, 'GPU-hours')} at the same MFU",
+                values={"gpu_hours": h},
+            )
+        )
+    return ToolResult(
+        tool="training_estimate",
+        headline=headline + ".",
+        inputs={
+            "model": spec.name,
+            "tokens": d,
+            "accelerator": acc.id,
+            "num_accelerators": n,
+            "deadline_days": deadline_days,
+            "mfu": mfu,
+            "dtype": dtype,
+            "recompute": recompute,
+        },
+        values=values,
+        formula=formula,
+        assumptions=assumptions,
+        refs=[*resolved.refs, ref("accelerators", acc)],
+        warnings=warnings,
+        alternatives=alternatives,
+    )
+
+
+def allreduce_share(
+    spec: ModelSpec,
+    acc: Accelerator,
+    n: int,
+    fabric: str,
+    *,
+    mfu: float,
+    dtype: str,
+    global_batch_tokens: float,
+    grad_bytes_per_param: float = 2.0,
+) -> dict[str, float | str]:
+    """Data-parallel gradient all-reduce time per optimizer step, and its share of the step."""
+    key = checks.choice("fabric", fabric, FABRICS)
+    grad_bytes = spec.params_b * 1e9 * grad_bytes_per_param
+    nvlink_bw = (acc.interconnect_gb_s or 64.0) / 2 * 1e9 * FABRICS["nvlink"][1]
+    g = min(n, GPUS_PER_NODE)
+    t_intra = 2 * (g - 1) / g * grad_bytes / nvlink_bw if g > 1 else 0.0
+    nodes = math.ceil(n / GPUS_PER_NODE)
+    if key == "nvlink" or nodes == 1:
+        t_inter = 0.0
+        label = acc.interconnect_name or "scale-up link"
+        if nodes > 1:
+            raise InvalidInputError(
+                f"{n} accelerators span {nodes} nodes; NVLink alone cannot connect them.",
+                hint="use fabric='infiniband', 'roce' or 'ethernet'.",
+            )
+    else:
+        bw, eff, _ = FABRICS[key]
+        t_inter = 2 * (nodes - 1) / nodes * (grad_bytes / g) / (bw * 1e9 * eff)
+        label = {"infiniband": "InfiniBand", "roce": "RoCE", "ethernet": "Ethernet"}[key]
+    comm = t_intra + t_inter
+    compute = (
+        6 * spec.active_b * 1e9 * global_batch_tokens / (n * _peak_tflops(acc, dtype) * 1e12 * mfu)
+    )
+    return {
+        "allreduce_s": comm,
+        "compute_s": compute,
+        "share": comm / (comm + compute),
+        "fabric": label,
+        "fabric_key": key,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Training memory
+
+METHODS = ("full", "lora", "qlora")
+LOGIT_BYTES = 10.0  # bf16 logits (2) + fp32 copy for the loss (4) + fp32 gradient (4)
+FRAGMENTATION = 1.10  # allocator fragmentation / temporary buffers
+QLORA_BYTES_PER_PARAM = 0.5 + 0.127 / 8  # NF4 (4 bits) + double-quantized constants (0.127 bits)
+
+
+def lora_params(spec: ModelSpec, rank: int) -> float:
+    """Trainable LoRA parameters on q, k, v, o and the MLP projections of every layer."""
+    h, kv = spec.hidden_size, spec.kv_heads * spec.head_size
+    q = spec.attention_heads * spec.head_size
+    per_layer = rank * ((h + q) + 2 * (h + kv) + (q + h) + 3 * (h + spec.ffn_size))
+    return per_layer * spec.layers
+
+
+def training_memory(
+    model: ModelRef,
+    *,
+    method: str = "full",
+    num_gpus: int = 1,
+    zero_stage: int = 0,
+    micro_batch_size: int = 1,
+    seq_len: int = 4096,
+    activation_checkpointing: bool = False,
+    lora_rank: int = 16,
+    accelerator: str | None = None,
+    catalog: Catalog | None = None,
+) -> ToolResult:
+    """Peak memory per GPU for full fine-tuning (mixed-precision AdamW), LoRA or QLoRA.
+
+    Full: bf16 weights (2 B) + bf16 grads (2 B) + fp32 master, m, v (12 B) = 16 B/param,
+    sharded by ZeRO stage (1: optimizer, 2: + grads, 3: + weights) over ``num_gpus``.
+    Activations per layer per token ~ (6 h + 2 kv + 4 ffn) x 2 B (flash attention; no s^2 term),
+    2 h bytes with full checkpointing; logits: tokens x vocab x 10 B.
+
+    Example: Llama 3.1 8B full fine-tune, ZeRO-0: 8.03e9 x 16 B = 128 GB of states alone.
+    """
+    cat = catalog or load_catalog()
+    resolved = resolve_model(model, cat)
+    spec = resolved.spec
+    method = checks.choice("method", method, METHODS)
+    n = checks.count("num_gpus", num_gpus, upper=100_000)
+    if zero_stage not in (0, 1, 2, 3):
+        raise InvalidInputError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage!r}.")
+    mb = checks.count("micro_batch_size", micro_batch_size, upper=4096)
+    s = checks.count("seq_len", seq_len, upper=10_000_000)
+    r = checks.count("lora_rank", lora_rank, upper=4096)
+    p = spec.params_b * 1e9
+    warnings = list(resolved.warnings)
+    if method == "full":
+        w_b, g_b, o_b = 2.0 * p, 2.0 * p, 12.0 * p
+        trainable = p
+        shard_o = n if zero_stage >= 1 else 1
+        shard_g = n if zero_stage >= 2 else 1
+        shard_w = n if zero_stage >= 3 else 1
+        weights, grads, optim = w_b / shard_w, g_b / shard_g, o_b / shard_o
+        method_note = "bf16 weights + bf16 grads + fp32 master/m/v (16 B/param)"
+    else:
+        trainable = lora_params(spec, r)
+        base = p * (2.0 if method == "lora" else QLORA_BYTES_PER_PARAM)
+        shard_w = n if zero_stage >= 3 else 1
+        weights = base / shard_w + trainable * 2
+        grads = trainable * 2
+        optim = trainable * 12 / (n if zero_stage >= 1 else 1)
+        method_note = (
+            f"frozen base in {'bf16' if method == 'lora' else 'NF4 (~4.13 bits)'}, "
+            f"rank-{r} adapters trained with 16 B/param"
+        )
+    h = spec.hidden_size
+    kvd = spec.kv_heads * spec.head_size
+    tokens = mb * s
+    per_layer_token = (6 * h + 2 * kvd + 4 * spec.ffn_size) * 2.0
+    if activation_checkpointing:
+        acts = tokens * (spec.layers * 2 * h + per_layer_token)
+    else:
+        acts = tokens * spec.layers * per_layer_token
+    logits = tokens * spec.vocab_size * LOGIT_BYTES
+    subtotal = weights + grads + optim + acts + logits
+    total = subtotal * FRAGMENTATION + 1.0 * GB
+    values = {
+        "weights_gb": Quantity(label="Weights", value=weights / GB, unit="GB"),
+        "gradients_gb": Quantity(label="Gradients", value=grads / GB, unit="GB"),
+        "optimizer_gb": Quantity(label="Optimizer states", value=optim / GB, unit="GB"),
+        "activations_gb": Quantity(label="Activations", value=acts / GB, unit="GB"),
+        "logits_gb": Quantity(label="Logits and loss buffers", value=logits / GB, unit="GB"),
+        "total_gb": Quantity(
+            label="Peak per GPU",
+            value=total / GB,
+            unit="GB",
+            low=subtotal / GB,
+            high=total * 1.2 / GB,
+        ),
+        "trainable_params": Quantity(label="Trainable parameters", value=trainable),
+    }
+    if logits > 0.3 * subtotal:
+        warnings.append(
+            f"Logits of the {spec.vocab_size:,}-token vocabulary take "
+            f"{fmt(logits / GB, 'GB')}: a bytes-per-parameter rule is far off here; use a "
+            "chunked/fused cross-entropy or a smaller micro-batch."
+        )
+    refs = list(resolved.refs)
+    headline = (
+        f"{method.upper() if method != 'full' else 'Full'} fine-tuning of {spec.name} "
+        f"(ZeRO-{zero_stage}, {n} GPU{'s' if n > 1 else ''}, micro-batch {mb} x {s:,} tokens): "
+        f"about {fmt(total / GB, 'GB')} per GPU"
+    )
+    alternatives: list[Alternative] = []
+    if accelerator:
+        acc = cat.accelerator(accelerator)
+        refs.append(ref("accelerators", acc))
+        fits = total / GB <= acc.memory_gb
+        values["fits"] = Quantity(label=f"Fits {acc.name} ({acc.memory_gb:g} GB)", value=fits)
+        headline += f" -> {'fits' if fits else 'does NOT fit'} on {acc.name}"
+        if not fits:
+            warnings.append(f"Does not fit in {acc.memory_gb:g} GB of {acc.name}.")
+            alternatives = _memory_alternatives(
+                spec, cat, method, n, zero_stage, mb, s, activation_checkpointing, r, acc
+            )
+    return ToolResult(
+        tool="training_memory",
+        headline=headline + ".",
+        inputs={
+            "model": spec.name,
+            "method": method,
+            "num_gpus": n,
+            "zero_stage": zero_stage,
+            "micro_batch_size": mb,
+            "seq_len": s,
+            "activation_checkpointing": activation_checkpointing,
+            "lora_rank": r,
+            "accelerator": accelerator,
+        },
+        values=values,
+        formula=[
+            f"states: {method_note}",
+            "ZeRO-1 shards optimizer states, ZeRO-2 also gradients, ZeRO-3 also weights",
+            "activations = tokens x layers x (6h + 2kv + 4ffn) x 2 B "
+            "(checkpointed: tokens x (layers x 2h x 2 B + one layer))",
+            f"logits = tokens x vocab x {LOGIT_BYTES:g} B",
+            f"total = (states + activations + logits) x {FRAGMENTATION} + 1 GB CUDA context",
+        ],
+        assumptions=[
+            *resolved.assumptions,
+            "Mixed-precision AdamW; flash attention (no sequence-squared buffers).",
+            "GB = 10^9 bytes.",
+        ],
+        refs=refs,
+        warnings=warnings,
+        alternatives=alternatives,
+    )
+
+
+def _memory_alternatives(
+    spec: ModelSpec,
+    cat: Catalog,
+    method: str,
+    n: int,
+    zero: int,
+    mb: int,
+    s: int,
+    ckpt: bool,
+    r: int,
+    acc: Accelerator,
+) -> list[Alternative]:
+    options = []
+    if not ckpt:
+        options.append(("activation checkpointing", dict(activation_checkpointing=True)))
+    if zero < 3 and n > 1:
+        options.append(("ZeRO-3 / FSDP", dict(zero_stage=3)))
+    if n == 1:
+        options.append(("8 GPUs with ZeRO-3", dict(num_gpus=8, zero_stage=3)))
+    if method == "full":
+        options.append(("LoRA", dict(method="lora")))
+    if method != "qlora":
+        options.append(("QLoRA", dict(method="qlora", activation_checkpointing=True)))
+    out = []
+    base = dict(
+        method=method,
+        num_gpus=n,
+        zero_stage=zero,
+        micro_batch_size=mb,
+        seq_len=s,
+        activation_checkpointing=ckpt,
+        lora_rank=r,
+    )
+    for label, change in options:
+        args = {**base, **change}
+        res = training_memory(spec, catalog=cat, **args)  # type: ignore[arg-type]
+        gb = res["total_gb"]
+        out.append(
+            Alternative(
+                label=label,
+                detail=f"{fmt(gb, 'GB')} per GPU "
+                f"({'fits' if gb <= acc.memory_gb else 'still too big'})",
+                values={"total_gb": gb},
+            )
+        )
+    return out

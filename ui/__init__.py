@@ -1,0 +1,1 @@
+"""The Gradio app (``advisor.ui``). Not built yet: see the open UI issue."""

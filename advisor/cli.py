@@ -200,14 +200,15 @@ def catalog_list(
     table = Table(title=f"{key} ({len(rows)})")
     cols = _COLUMNS[key]
     for c in cols:
-        table.add_column(c)
+        table.add_column(c, no_wrap=c in ("id", "name", "provider"))
     for r in rows:
         data = r.model_dump()
         if key == "instances":
             data["on_demand"] = r.prices[0].on_demand_usd_per_hour
             data["region"] = r.prices[0].region
         table.add_row(*["" if data.get(c) is None else str(data.get(c)) for c in cols])
-    out.print(table)
+    wide = Console(soft_wrap=True, width=max(out.width, 180))
+    wide.print(table)
 
 
 @catalog_app.command("show")

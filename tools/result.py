@@ -117,7 +117,9 @@ def fmt(value: float | str | bool, unit: str) -> str:
         text = "infinite"
     elif value == 0:
         text = "0"
-    elif float(value).is_integer() and abs(value) < 1e15:
+    elif abs(value) >= 1e12:
+        text = f"{value:.3g}"
+    elif float(value).is_integer():
         text = f"{int(value):,}"
     elif abs(value) >= 1000:
         text = f"{value:,.0f}"

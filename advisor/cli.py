@@ -29,8 +29,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-calc_app = typer.Typer(help="Run a calculator. `advisor calc TOOL --help` lists its options.",
-                       no_args_is_help=True)
+calc_app = typer.Typer(
+    help="Run a calculator. `advisor calc TOOL --help` lists its options.", no_args_is_help=True
+)
 catalog_app = typer.Typer(help="Browse the catalogs.", no_args_is_help=True)
 app.add_typer(calc_app, name="calc")
 app.add_typer(catalog_app, name="catalog")
@@ -84,13 +85,17 @@ def _tool_command(name: str, func: Callable[..., Any]) -> None:
             else:
                 default = typer.Option(p.default, flag)
         params.append(
-            inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                              annotation=ann)
+            inspect.Parameter(
+                p.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann
+            )
         )
     params.append(
-        inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY,
-                          default=typer.Option(False, "--json", help="Print JSON."),
-                          annotation=bool)
+        inspect.Parameter(
+            "as_json",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(False, "--json", help="Print JSON."),
+            annotation=bool,
+        )
     )
 
     def command(**kwargs: Any) -> None:
@@ -117,9 +122,17 @@ def _register_tools() -> None:
     from advisor import tools
 
     for name in (
-        "inference_memory", "training_estimate", "training_memory", "serving_estimate",
-        "job_cost", "cost_per_million_tokens", "compare_options", "onprem_tco", "break_even",
-        "energy_estimate", "storage_estimate",
+        "inference_memory",
+        "training_estimate",
+        "training_memory",
+        "serving_estimate",
+        "job_cost",
+        "cost_per_million_tokens",
+        "compare_options",
+        "onprem_tco",
+        "break_even",
+        "energy_estimate",
+        "storage_estimate",
     ):
         _tool_command(name, getattr(tools, name))
 
@@ -164,19 +177,48 @@ def _rows(kind: str) -> list[Any]:
     cat = load_catalog()
     key = kind.rstrip("s") + "s"
     if key not in KINDS:
-        raise AdvisorError(f"Unknown catalog kind {kind!r}.", hint=f"use one of: {', '.join(KINDS)}.")
+        raise AdvisorError(
+            f"Unknown catalog kind {kind!r}.", hint=f"use one of: {', '.join(KINDS)}."
+        )
     return list(cat.onprem.servers if key == "servers" else getattr(cat, key))
 
 
 _COLUMNS = {
-    "accelerators": ["id", "name", "vendor", "kind", "memory_gb", "memory_bandwidth_gb_s",
-                     "bf16_tflops", "fp8_tflops", "tdp_w", "as_of"],
-    "instances": ["provider", "name", "accelerator", "accelerator_count", "vcpus", "ram_gb",
-                  "on_demand", "region", "as_of"],
-    "models": ["id", "name", "params_b", "active_params_b", "layers", "kv_heads", "attention",
-               "max_context", "as_of"],
-    "servers": ["id", "name", "accelerator", "accelerator_count", "price_usd", "power_kw",
-                "as_of"],
+    "accelerators": [
+        "id",
+        "name",
+        "vendor",
+        "kind",
+        "memory_gb",
+        "memory_bandwidth_gb_s",
+        "bf16_tflops",
+        "fp8_tflops",
+        "tdp_w",
+        "as_of",
+    ],
+    "instances": [
+        "provider",
+        "name",
+        "accelerator",
+        "accelerator_count",
+        "vcpus",
+        "ram_gb",
+        "on_demand",
+        "region",
+        "as_of",
+    ],
+    "models": [
+        "id",
+        "name",
+        "params_b",
+        "active_params_b",
+        "layers",
+        "kv_heads",
+        "attention",
+        "max_context",
+        "as_of",
+    ],
+    "servers": ["id", "name", "accelerator", "accelerator_count", "price_usd", "power_kw", "as_of"],
 }
 
 
@@ -232,13 +274,40 @@ def catalog_show(
         elif key == "server":
             row = cat.server(name)
         else:
-            raise AdvisorError(f"Unknown catalog kind {kind!r}.",
-                               hint="use accelerator, instance, model or server.")
+            raise AdvisorError(
+                f"Unknown catalog kind {kind!r}.",
+                hint="use accelerator, instance, model or server.",
+            )
     except AdvisorError as exc:
         _fail(exc)
     import yaml
 
     out.print(yaml.safe_dump(row.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+
+
+@app.command("bench")
+def bench(
+    what: str = typer.Argument("tools", help="What to benchmark: tools."),
+    runs: int = typer.Option(200, "--runs", min=5, help="Calls per measurement."),
+) -> None:
+    """Print timing figures (p50/p95) against the targets; not a pass/fail test."""
+    from advisor.bench import bench_tools
+
+    if what != "tools":
+        _fail(AdvisorError(f"Unknown benchmark {what!r}.", hint="use: tools."))
+    table = Table(title=f"advisor bench {what}")
+    for col in ("measurement", "runs", "p50 ms", "p95 ms", "target ms", "meets target"):
+        table.add_column(col)
+    for t in bench_tools(runs):
+        table.add_row(
+            t.name,
+            str(t.runs),
+            f"{t.p50_ms:.3f}",
+            f"{t.p95_ms:.3f}",
+            "" if t.target_ms is None else f"< {t.target_ms:g}",
+            "" if t.ok is None else ("yes" if t.ok else "NO"),
+        )
+    Console(width=max(out.width, 120)).print(table)
 
 
 @app.command("version")

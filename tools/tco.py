@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from advisor.errors import InvalidInputError, UnknownNameError
 
@@ -15,9 +16,10 @@ from .schema import ColocationRate, ElectricityRate, NetworkOption, OnPremServer
 IDLE_POWER_FRACTION = 0.30  # share of maximum power a GPU server draws when idle
 
 
-def _match_region(
-    kind: str, rows: list[ElectricityRate] | list[ColocationRate], name: str
-) -> ElectricityRate | ColocationRate:
+_R = TypeVar("_R", ElectricityRate, ColocationRate)
+
+
+def _match_region(kind: str, rows: list[_R], name: str) -> _R:
     key = name.strip().lower()
     for row in rows:
         if key == row.region.lower() or key in (a.lower() for a in row.aliases):
@@ -406,7 +408,7 @@ def energy_estimate(
         tool="energy_estimate",
         headline=f"{fmt(hours, '')} {acc.name}-hours use about {fmt(kwh, 'kWh')}"
         + (
-            f" and emit {fmt(values['co2_tonnes'].value, 't CO2e')} ({elec.region} grid)."  # type: ignore[arg-type]
+            f" and emit {fmt(values['co2_tonnes'].value, 't CO2e')} ({elec.region} grid)."
             if "co2_tonnes" in values
             else "."
         ),

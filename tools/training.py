@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 from advisor.errors import InvalidInputError
 
@@ -143,27 +145,27 @@ def training_estimate(
                 global_batch_tokens=global_batch_tokens,
             )
             values["allreduce_s_per_step"] = Quantity(
-                label=f"Gradient all-reduce per step ({comm['fabric']})",
-                value=comm["allreduce_s"],
+                label=f"Gradient all-reduce per step ({comm.fabric})",
+                value=comm.allreduce_s,
                 unit="s",
             )
             values["compute_s_per_step"] = Quantity(
                 label=f"Compute per step ({global_batch_tokens:,.0f} tokens)",
-                value=comm["compute_s"],
+                value=comm.compute_s,
                 unit="s",
             )
             values["comm_share"] = Quantity(
-                label="All-reduce share of step time (no overlap)", value=comm["share"]
+                label="All-reduce share of step time (no overlap)", value=comm.share
             )
             formula.append(
                 "all-reduce = 2 (g-1)/g x grad bytes / NVLink BW + 2 (m-1)/m x grad bytes / g / "
                 "fabric BW per GPU (g GPUs per node, m nodes); share = comm / (comm + compute)"
             )
-            assumptions.append(f"Scale-out fabric: {FABRICS[comm['fabric_key']][2]}.")
-            if comm["share"] > 0.3:
+            assumptions.append(f"Scale-out fabric: {FABRICS[comm.fabric_key][2]}.")
+            if comm.share > 0.3:
                 warnings.append(
-                    f"Gradient all-reduce takes {comm['share']:.0%} of step time on "
-                    f"{comm['fabric']}: overlap communication, use a faster fabric or larger batch."
+                    f"Gradient all-reduce takes {comm.share:.0%} of step time on "
+                    f"{comm.fabric}: overlap communication, use a faster fabric or larger batch."
                 )
     alternatives = []
     for other_name in ("h100", "h200", "b200", "mi300x", "tpu-v5p"):
@@ -203,6 +205,15 @@ def training_estimate(
     )
 
 
+@dataclass(frozen=True)
+class AllReduce:
+    allreduce_s: float
+    compute_s: float
+    share: float
+    fabric: str
+    fabric_key: str
+
+
 def allreduce_share(
     spec: ModelSpec,
     acc: Accelerator,
@@ -213,7 +224,7 @@ def allreduce_share(
     dtype: str,
     global_batch_tokens: float,
     grad_bytes_per_param: float = 2.0,
-) -> dict[str, float | str]:
+) -> AllReduce:
     """Data-parallel gradient all-reduce time per optimizer step, and its share of the step."""
     key = checks.choice("fabric", fabric, FABRICS)
     grad_bytes = spec.params_b * 1e9 * grad_bytes_per_param
@@ -237,13 +248,7 @@ def allreduce_share(
     compute = (
         6 * spec.active_b * 1e9 * global_batch_tokens / (n * _peak_tflops(acc, dtype) * 1e12 * mfu)
     )
-    return {
-        "allreduce_s": comm,
-        "compute_s": compute,
-        "share": comm / (comm + compute),
-        "fabric": label,
-        "fabric_key": key,
-    }
+    return AllReduce(comm, compute, comm / (comm + compute), label, key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,7 +417,7 @@ def _memory_alternatives(
     r: int,
     acc: Accelerator,
 ) -> list[Alternative]:
-    options = []
+    options: list[tuple[str, dict[str, Any]]] = []
     if not ckpt:
         options.append(("activation checkpointing", dict(activation_checkpointing=True)))
     if zero < 3 and n > 1:
@@ -435,7 +440,7 @@ def _memory_alternatives(
     )
     for label, change in options:
         args = {**base, **change}
-        res = training_memory(spec, catalog=cat, **args)  # type: ignore[arg-type]
+        res = training_memory(spec, catalog=cat, **args)
         gb = res["total_gb"]
         out.append(
             Alternative(

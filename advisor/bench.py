@@ -1,0 +1,75 @@
+"""Benchmarks that print figures (``advisor bench``); targets are checked by reading them.
+
+Targets (issue #2): catalog load < 200 ms; one calculator call < 1 ms.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Timing:
+    name: str
+    runs: int
+    p50_ms: float
+    p95_ms: float
+    target_ms: float | None = None
+
+    @property
+    def ok(self) -> bool | None:
+        return None if self.target_ms is None else self.p50_ms < self.target_ms
+
+
+def _time(name: str, fn: Callable[[], Any], runs: int, target_ms: float | None) -> Timing:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, int(0.95 * len(samples)))]
+    return Timing(name, runs, statistics.median(samples), p95, target_ms)
+
+
+def bench_tools(runs: int = 200) -> list[Timing]:
+    """Cold catalog load (parse + validate every file) and warm per-call time of each tool."""
+    from advisor import tools
+    from advisor.tools.catalog import clear_cache, load_catalog
+
+    def cold_load() -> None:
+        clear_cache()
+        load_catalog()
+
+    out = [_time("catalog load (cold, all files)", cold_load, max(5, runs // 20), 200.0)]
+    load_catalog()
+    calls: list[tuple[str, Callable[[], Any]]] = [
+        ("inference_memory", lambda: tools.inference_memory("llama 3.1 70b", accelerator="h100")),
+        (
+            "training_estimate",
+            lambda: tools.training_estimate("llama 3.1 8b", 1e12, "h100", num_accelerators=64),
+        ),
+        ("training_memory", lambda: tools.training_memory("llama 3.1 8b", method="lora")),
+        (
+            "serving_estimate",
+            lambda: tools.serving_estimate("llama 3.1 8b", "h100", concurrency=32),
+        ),
+        ("job_cost", lambda: tools.job_cost("aws", "p5", accelerator_hours=1000)),
+        (
+            "cost_per_million_tokens",
+            lambda: tools.cost_per_million_tokens("aws", "p5", tokens_per_s=2000),
+        ),
+        ("onprem_tco", lambda: tools.onprem_tco("hgx h100")),
+        ("storage_estimate", lambda: tools.storage_estimate(dataset_tokens=1e12)),
+        ("decide", lambda: tools.decide(utilization=5)),
+        ("break_even (bisection, ~100 TCO calls)", lambda: tools.break_even()),
+        ("compare_options (all instances)", lambda: tools.compare_options("llama 3.1 70b")),
+    ]
+    for name, fn in calls:
+        target = 1.0 if "(" not in name else None
+        out.append(_time(name, fn, runs if target else max(5, runs // 20), target))
+    return out

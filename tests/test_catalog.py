@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from advisor.errors import CatalogError, UnknownNameError
 from advisor.tools import get_accelerator, get_instance, get_model, get_server, load_catalog
 from advisor.tools.catalog import clear_cache
+
+from advisor.errors import CatalogError, UnknownNameError
 
 REQUIRED_ACCELERATORS = [
     "t4", "a10g", "l4", "l40s", "a100-40gb-sxm", "a100-80gb-sxm", "a100-40gb-pcie",

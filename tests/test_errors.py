@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from advisor.errors import AdvisorError, InvalidInputError, UnknownNameError
 from advisor.tools import (
     break_even,
     compare_options,
@@ -20,6 +18,8 @@ from advisor.tools import (
     training_estimate,
     training_memory,
 )
+
+from advisor.errors import AdvisorError, InvalidInputError, UnknownNameError
 
 
 @pytest.mark.parametrize("tokens", [0, -1, math.nan, math.inf, 1e30, "lots", True])

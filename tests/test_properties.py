@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from advisor.errors import AdvisorError
 from advisor.tools import (
     get_accelerator,
     inference_memory,
@@ -16,6 +12,10 @@ from advisor.tools import (
     training_estimate,
     training_memory,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from advisor.errors import AdvisorError
 
 CAT = load_catalog()
 MODEL_IDS = [m.id for m in CAT.models if m.kind == "llm"]

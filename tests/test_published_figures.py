@@ -7,7 +7,6 @@ card or datasheet fails here.
 from __future__ import annotations
 
 import pytest
-
 from advisor.tools import (
     ModelSpec,
     get_accelerator,

@@ -25,7 +25,7 @@ test: setup  ## set up, then run the test suite
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check tools advisor
+	$(BIN)/ruff format --check tools advisor evals
 	$(BIN)/mypy tools
 
 bench: setup

@@ -73,3 +73,39 @@ def bench_tools(runs: int = 200) -> list[Timing]:
         target = 1.0 if "(" not in name else None
         out.append(_time(name, fn, runs if target else max(5, runs // 20), target))
     return out
+
+
+def bench_retrieval(runs: int = 50) -> tuple[list[Timing], dict[str, float]]:
+    """Full index build into a fresh folder, warm query latency, and peak memory (RSS)."""
+    import resource
+    import tempfile
+    from pathlib import Path
+
+    from advisor.config import Settings
+    from advisor.evals.retrieval import load_set
+    from advisor.kb import KnowledgeBase
+
+    facts: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        kb = KnowledgeBase.from_settings(Settings(data_dir=Path(tmp)))
+        kb.store.embedder.embed_query("warm up")  # model load, counted separately
+        facts["model_load_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        report = kb.build()
+        facts["index_build_s"] = time.perf_counter() - start
+        facts["chunks"] = report.chunks
+        start = time.perf_counter()
+        kb.build()
+        facts["noop_reindex_s"] = time.perf_counter() - start
+        questions = [c.question for c in load_set().questions]
+        kb.search(questions[0])
+        i = iter(range(10**9))
+        timing = _time(
+            "hybrid query (warm)",
+            lambda: kb.search(questions[next(i) % len(questions)]),
+            runs,
+            50.0,
+        )
+        facts["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return [timing], facts

@@ -13,6 +13,7 @@ import sys
 import types
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Union
 
 import typer
@@ -287,18 +288,28 @@ def catalog_show(
 
 @app.command("bench")
 def bench(
-    what: str = typer.Argument("tools", help="What to benchmark: tools."),
+    what: str = typer.Argument("tools", help="What to benchmark: tools | retrieval."),
     runs: int = typer.Option(200, "--runs", min=5, help="Calls per measurement."),
 ) -> None:
     """Print timing figures (p50/p95) against the targets; not a pass/fail test."""
-    from advisor.bench import bench_tools
+    from advisor.bench import bench_retrieval, bench_tools
 
-    if what != "tools":
-        _fail(AdvisorError(f"Unknown benchmark {what!r}.", hint="use: tools."))
+    if what not in ("tools", "retrieval"):
+        _fail(AdvisorError(f"Unknown benchmark {what!r}.", hint="use: tools, retrieval."))
     table = Table(title=f"advisor bench {what}")
     for col in ("measurement", "runs", "p50 ms", "p95 ms", "target ms", "meets target"):
         table.add_column(col)
-    for t in bench_tools(runs):
+    if what == "retrieval":
+        timings, facts = bench_retrieval(min(runs, 100))
+        out.print(
+            f"model load {facts['model_load_s']:.1f} s; full index build "
+            f"{facts['index_build_s']:.1f} s for {facts['chunks']:.0f} chunks (target < 30 s); "
+            f"unchanged re-index {facts['noop_reindex_s']:.2f} s; peak RSS "
+            f"{facts['peak_rss_mb']:.0f} MB (target < 1,536 MB)"
+        )
+    else:
+        timings = bench_tools(runs)
+    for t in timings:
         table.add_row(
             t.name,
             str(t.runs),
@@ -308,6 +319,150 @@ def bench(
             "" if t.ok is None else ("yes" if t.ok else "NO"),
         )
     Console(width=max(out.width, 120)).print(table)
+
+
+index_app = typer.Typer(
+    help="Build the knowledge-base index, or add your own documents.", invoke_without_command=True
+)
+app.add_typer(index_app, name="index")
+eval_app = typer.Typer(help="Run offline evaluations.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+def _knowledge_base() -> Any:
+    from advisor.config import Settings
+    from advisor.kb import KnowledgeBase
+
+    return KnowledgeBase.from_settings(Settings())
+
+
+def _progress_bar(label: str) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn(f"[bold]{label}[/bold] {{task.description}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@index_app.callback()
+def index(
+    ctx: typer.Context,
+    rebuild: bool = typer.Option(False, "--rebuild", help="Drop the guides index first."),
+) -> None:
+    """Index the curated guides (incremental: unchanged guides are skipped)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        kb = _knowledge_base()
+        with _progress_bar("Indexing") as bar:
+            task = bar.add_task("", total=len(kb.guides()))
+
+            def tick(label: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=label)
+
+            report = kb.build(rebuild=rebuild, progress=tick)
+    except AdvisorError as exc:
+        _fail(exc)
+    s = report.sync
+    out.print(
+        f"{report.guides} guides, {report.chunks} chunks in the index: {len(s.added)} added, "
+        f"{len(s.replaced)} changed, {len(s.repaired)} repaired, {len(s.removed)} removed, "
+        f"{s.unchanged} unchanged."
+    )
+    for problem in report.guide_errors:
+        err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False)
+
+
+@index_app.command("add")
+def index_add(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (md, txt, html, pdf)."),
+) -> None:
+    """Add your own documents to a separate collection (cited as user-supplied)."""
+    try:
+        kb = _knowledge_base()
+        with _progress_bar("Adding") as bar:
+            task = bar.add_task("", total=None)
+
+            def tick(label: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=label)
+
+            report = kb.add_documents(list(paths), progress=tick)
+    except AdvisorError as exc:
+        _fail(exc)
+    out.print(f"{len(report.added)} document(s), {report.chunks} chunks added.")
+    for problem in report.errors:
+        err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False)
+    if report.errors and not report.added:
+        raise typer.Exit(code=2)
+
+
+@app.command("search")
+def search(
+    query: str = typer.Argument(..., help="A question or keywords."),
+    k: int = typer.Option(5, "--k", min=1, max=50),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid | bm25 | dense"),
+    stage: list[str] = typer.Option(None, "--stage", help="Filter: data, training, inference."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Search the knowledge base and show passages with their scores."""
+    if mode not in ("hybrid", "bm25", "dense"):
+        _fail(AdvisorError(f"Unknown mode {mode!r}.", hint="use hybrid, bm25 or dense."))
+    try:
+        kb = _knowledge_base()
+        res = kb.search(query, k, mode=mode, stages=stage or None)
+    except AdvisorError as exc:
+        _fail(exc)
+    if as_json:
+        from dataclasses import asdict
+
+        out.print_json(json.dumps(asdict(res)))
+        return
+    state = "covered" if res.covered else "NOT covered by the knowledge base"
+    out.print(f"confidence {res.confidence:.2f} ({state})")
+    for w in res.warnings:
+        err.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+    for n, p in enumerate(res.passages, start=1):
+        tag = " [user document]" if p.user_supplied else ""
+        out.print(
+            f"\n[{n}] {p.title} > {p.section}{tag}  (score {p.score:.4f}, "
+            f"bm25 {p.bm25 or 0:.2f}, dense {p.dense or 0:.2f})",
+            highlight=False,
+            markup=False,
+        )
+        body = p.text.split("\n", 1)[-1]
+        out.print(body[:400] + ("..." if len(body) > 400 else ""), highlight=False, markup=False)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    out_dir: Path = typer.Option(Path("artifacts/eval"), "--out", help="Report folder."),
+    cases: Path = typer.Option(None, "--cases", help="Another retrieval YAML file."),
+) -> None:
+    """Hybrid vs BM25-only vs dense-only: hit/recall@1,3,5, MRR, nDCG@5; writes a report."""
+    from advisor.evals.retrieval import load_set, run_retrieval_eval, write_report
+    from advisor.retrieve import COVERAGE_THRESHOLD
+
+    try:
+        kb = _knowledge_base()
+        kb.ensure_index()
+        data = load_set(cases)
+        with _progress_bar("Evaluating") as bar:
+            task = bar.add_task("", total=None)
+            report = run_retrieval_eval(
+                kb.retriever.search,
+                data,
+                threshold=COVERAGE_THRESHOLD,
+                progress=lambda d, t: bar.update(task, completed=d, total=t),
+            )
+    except AdvisorError as exc:
+        _fail(exc)
+    md, js = write_report(report, out_dir)
+    out.print(Markdown(report.to_markdown().split("## Failures")[0]))
+    out.print(f"Report: {md} and {js}")
 
 
 @app.command("version")

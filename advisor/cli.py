@@ -465,6 +465,75 @@ def eval_retrieval(
     out.print(f"Report: {md} and {js}")
 
 
+def _advisor(backend: str | None) -> Any:
+    from advisor.config import Settings
+    from advisor.core import Advisor
+
+    overrides = {"llm_backend": backend} if backend else {}
+    return Advisor.from_settings(Settings(**overrides))
+
+
+@app.command("ask")
+def ask(
+    question: str = typer.Argument(..., help="Your question, in plain English."),
+    backend: str = typer.Option(None, "--backend", help="local | openai | none"),
+    as_json: bool = typer.Option(False, "--json", help="Print the full Answer as JSON."),
+) -> None:
+    """Ask one question; numbers come from the calculators, guidance from cited guides."""
+    if backend and backend not in ("local", "openai", "none"):
+        _fail(AdvisorError(f"Unknown backend {backend!r}.", hint="use local, openai or none."))
+    try:
+        advisor = _advisor(backend)
+        if as_json:
+            answer = advisor.ask(question)
+            out.print_json(answer.model_dump_json())
+            return
+        final = None
+        for item in advisor.stream(question):
+            if isinstance(item, str):
+                sys.stdout.write(item)
+                sys.stdout.flush()
+            else:
+                final = item
+        sys.stdout.write("\n")
+        for w in final.warnings if final else []:
+            err.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+    except AdvisorError as exc:
+        _fail(exc)
+
+
+@app.command("chat")
+def chat(
+    backend: str = typer.Option(None, "--backend", help="local | openai | none"),
+) -> None:
+    """A conversation in the terminal; follow-ups inherit the earlier questions' details."""
+    try:
+        advisor = _advisor(backend)
+    except AdvisorError as exc:
+        _fail(exc)
+    history: list[Any] = []
+    out.print("AI Infra Advisor. Ask a question; an empty line or Ctrl-D quits.")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question or question in ("exit", "quit"):
+            break
+        try:
+            final = None
+            for item in advisor.stream(question, history):
+                if isinstance(item, str):
+                    sys.stdout.write(item)
+                    sys.stdout.flush()
+                else:
+                    final = item
+            if final is not None:
+                history.append(final)
+        except AdvisorError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+
+
 @app.command("version")
 def version() -> None:
     """Print the version."""

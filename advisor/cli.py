@@ -534,6 +534,33 @@ def chat(
             err.print(f"[red]error:[/red] {exc}", highlight=False)
 
 
+@eval_app.command("citations")
+def eval_citations(
+    out_dir: Path = typer.Option(Path("artifacts/eval"), "--out", help="Report folder."),
+    threshold: float = typer.Option(None, "--threshold", help="Override the threshold."),
+) -> None:
+    """Verifier precision/recall on the labelled (sentence, passage) set; suggests a threshold."""
+    from advisor.config import Settings
+    from advisor.embeddings import SentenceTransformerEmbedder
+    from advisor.evals.citations import load_citation_set, run_citation_eval
+    from advisor.verify import Verifier
+
+    try:
+        settings = Settings()
+        embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device)
+        verifier = Verifier(
+            embedder, threshold if threshold is not None else settings.support_threshold
+        )
+        report = run_citation_eval(verifier, load_citation_set())
+    except AdvisorError as exc:
+        _fail(exc)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "citations_report.md").write_text(report.to_markdown(), encoding="utf-8")
+    (out_dir / "citations_report.json").write_text(report.to_json(), encoding="utf-8")
+    out.print(Markdown(report.to_markdown().split("## Misclassified")[0]))
+    out.print(f"Report: {out_dir / 'citations_report.md'}")
+
+
 @app.command("version")
 def version() -> None:
     """Print the version."""

@@ -28,6 +28,7 @@ from advisor.verify import SentenceCheck, Verifier, numbers_in, pop_sentences, s
 
 MAX_QUESTION_CHARS = 20_000
 MIN_GUIDANCE_SENTENCES = 2
+MAX_GUIDANCE_SENTENCES = 4
 PASSAGES_FOR_LLM = 3
 PASSAGE_CHARS_FOR_LLM = 500
 
@@ -198,6 +199,10 @@ class Advisor:
             if self.llm is not None:
                 try:
                     for check in self._llm_guidance(q, passages, calls_ok, tool_numbers):
+                        if check.supported and self._repeats(check, guidance):
+                            check.supported, check.reason = False, "repeats an earlier sentence"
+                        if check.supported and len(guidance) >= MAX_GUIDANCE_SENTENCES:
+                            check.supported, check.reason = False, "beyond the sentence limit"
                         if check.supported:
                             guidance.append(check)
                             yield emit(self._render_sentence(check) + " ")
@@ -314,7 +319,7 @@ class Advisor:
         lines = []
         for n, p in enumerate(passages[:PASSAGES_FOR_LLM], start=1):
             body = p.text.split("\n", 1)[-1]
-            lines.append(f"[{n}] {p.title} - {p.section}: {body[:PASSAGE_CHARS_FOR_LLM]}")
+            lines.append(f"[{n}] {' '.join(body[:PASSAGE_CHARS_FOR_LLM].split())}")
         facts = [c.result.summary() for c in calls if c.result is not None]
         user = "Passages:\n" + "\n".join(lines)
         if facts:
@@ -366,6 +371,15 @@ class Advisor:
             if check.supported:
                 out.append(check)
         return out
+
+    @staticmethod
+    def _repeats(check: SentenceCheck, accepted: list[SentenceCheck]) -> bool:
+        words = set(tokenize(check.sentence))
+        for other in accepted:
+            theirs = set(tokenize(other.sentence))
+            if words and theirs and len(words & theirs) / len(words | theirs) >= 0.6:
+                return True
+        return False
 
     @staticmethod
     def _render_sentence(check: SentenceCheck) -> str:

@@ -38,6 +38,26 @@ _SCALE = {
 }
 LEXICAL_WEIGHT = 0.5
 MIN_LEXICAL = 0.25
+# Polarity cues: similarity cannot tell "needs careful tuning" from "needs no tuning", so a
+# claim whose negation or direction words disagree with its best-matching passage sentence
+# is treated as unsupported.
+_NEGATORS = frozenset(
+    ["no", "not", "never", "none", "cannot", "can't", "without", "neither", "nor", "only"]
+)
+# Only evaluative opposites: comparatives like more/less flip with word order ("depends more
+# on X than Y" = "depends less on Y than X") and would reject good paraphrases.
+_ANTONYMS = [
+    ("fastest", "slowest"),
+    ("best", "worst"),
+    ("best", "poor"),
+    ("good", "poor"),
+    ("good", "bad"),
+    ("always", "never"),
+    ("cheapest", "priciest"),
+    ("safe", "unsafe"),
+]
+_IDIOMS = re.compile(r"\bnot (?:just|only|merely)\b|\bno (?:longer|more than|less than)\b")
+_PRODUCT = re.compile(r"\b[a-z]+\d+[a-z0-9]*\b|\b\d+[a-z]+\d*[a-z]*\b", re.I)
 
 
 def _squash(text: str) -> str:
@@ -140,6 +160,43 @@ class Verifier:
         score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * semantic
         return score, lexical, semantic
 
+    def contradicts(self, claim: str, passage_text: str) -> str | None:
+        """A reason if the claim's polarity or product names disagree with the passage."""
+        claim_l = _IDIOMS.sub(" ", claim.lower())
+        words = set(re.findall(r"[a-z']+", claim_l))
+        sentence = _IDIOMS.sub(" ", self._aligned(claim, passage_text).lower())
+        tokens = re.findall(r"[a-z']+", sentence)
+        theirs = set(tokens)
+        if (words & _NEGATORS) - theirs:
+            return "negation differs from the passage"
+        # A negation in the passage matters when the claim talks about what it negates.
+        for i, tok in enumerate(tokens):
+            if tok in _NEGATORS and tok not in words:
+                scope = {t for t in tokens[i + 1 : i + 4] if len(t) >= 3}
+                if scope & words:
+                    return "negation differs from the passage"
+        for a, b in _ANTONYMS:
+            if (a in words and b in theirs and a not in theirs) or (
+                b in words and a in theirs and b not in theirs
+            ):
+                return f"says '{a if a in words else b}' where the passage says the opposite"
+        passage_lower = passage_text.lower()
+        for name in _PRODUCT.findall(claim):
+            if name.lower() not in passage_lower:
+                return f"names {name}, which the passage does not mention"
+        return None
+
+    def _aligned(self, claim: str, passage_text: str) -> str:
+        """The passage sentence sharing the most content words with the claim."""
+        words = set(tokenize(claim))
+        best, best_n = passage_text, -1
+        lines = [ln.strip(" -*") for ln in passage_text.splitlines() if ln.strip()]
+        for sent in (s for ln in lines for s in split_sentences(ln)):
+            n = len(words & set(tokenize(sent)))
+            if n > best_n:
+                best, best_n = sent, n
+        return best
+
     def _semantic(self, claim: str, passage_text: str) -> float:
         assert self.embedder is not None
         sents = self._cache.get(passage_text)
@@ -184,13 +241,22 @@ class Verifier:
         lexical = min(s[1] for s in scored)
         semantic = min(s[2] for s in scored)
         ok = self.supported(score - (0.05 if auto else 0.0), lexical)
+        contradiction = None
+        if ok and score < 1.0:
+            for n in cited:
+                contradiction = self.contradicts(claim, passages[n - 1].text)
+                if contradiction:
+                    ok = False
+                    break
         allowed = list(tool_numbers)
         for n in cited:
             allowed += numbers_in(passages[n - 1].text)
         bad = [v for v in numbers_in(claim)[::1] if not number_supported(v, allowed)]
         bad = _drop_scaled_duplicates(claim, bad, allowed)
         reason = ""
-        if not ok:
+        if contradiction:
+            reason = contradiction
+        elif not ok:
             reason = f"support {score:.2f} below {self.threshold:.2f}"
         if bad:
             ok = False

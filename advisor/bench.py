@@ -109,3 +109,79 @@ def bench_retrieval(runs: int = 50) -> tuple[list[Timing], dict[str, float]]:
         )
         facts["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return [timing], facts
+
+
+ANSWER_QUESTIONS = [
+    "IB vs RoCE?",
+    "is HBM why H100s are fast?",
+    "can I leave Bedrock later?",
+    "how many L4s to serve Llama 3 8B at 20 requests/s?",
+    "what does 3 years of 8xH100 cost bought vs rented?",
+    "how much memory does llama 3.1 70b need at 32k context in fp8?",
+    "when should I use spot instances for training?",
+    "what is a TPU pod?",
+    "train a 7B model on 2T tokens in 3 weeks, how many H100s?",
+    "how do I keep GPUs fed with data during training?",
+    "what is confidential computing for AI?",
+    "cheapest way to serve qwen3 32b in europe",
+]
+
+
+def bench_answers(backend: str = "local", runs: int = 1) -> tuple[list[Timing], dict[str, float]]:
+    """End-to-end answers: tool-only, full answers, first streamed text, cold start, RSS."""
+    import resource
+    import subprocess
+    import sys
+
+    from advisor.config import Settings
+    from advisor.core import Advisor
+
+    facts: dict[str, float] = {}
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "advisor.cli", "ask", "IB vs RoCE?", "--backend", backend],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    facts["cold_ask_s"] = time.perf_counter() - start
+    facts["cold_ask_ok"] = float(proc.returncode == 0)
+    advisor = Advisor.from_settings(Settings(llm_backend=backend))  # type: ignore[arg-type]
+    advisor.ask("warm up the models")
+    tool_only = Advisor.from_settings(Settings(llm_backend="none"))
+    tool_only.ask("warm up")
+    out = [
+        _time(
+            "tool question, no LLM (serve Llama 3 8B on L4 at 20 req/s)",
+            lambda: tool_only.ask("how many L4s to serve Llama 3 8B at 20 requests/s?"),
+            20,
+            300.0,
+        )
+    ]
+    totals, firsts = [], []
+    for _ in range(runs):
+        for q in ANSWER_QUESTIONS:
+            t0 = time.perf_counter()
+            first = None
+            for item in advisor.stream(q):
+                if first is None and isinstance(item, str):
+                    first = time.perf_counter() - t0
+            totals.append((time.perf_counter() - t0) * 1000)
+            firsts.append((first or 0) * 1000)
+    totals.sort()
+    firsts.sort()
+    p95 = totals[min(len(totals) - 1, int(0.95 * len(totals)))]
+    out.append(
+        Timing(f"full answer ({backend})", len(totals), statistics.median(totals), p95, 5000.0)
+    )
+    out.append(
+        Timing(
+            "first streamed text",
+            len(firsts),
+            statistics.median(firsts),
+            firsts[min(len(firsts) - 1, int(0.95 * len(firsts)))],
+            1500.0,
+        )
+    )
+    facts["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out, facts

@@ -288,14 +288,15 @@ def catalog_show(
 
 @app.command("bench")
 def bench(
-    what: str = typer.Argument("tools", help="What to benchmark: tools | retrieval."),
+    what: str = typer.Argument("tools", help="What to benchmark: tools | retrieval | answers."),
     runs: int = typer.Option(200, "--runs", min=5, help="Calls per measurement."),
+    backend: str = typer.Option(None, "--backend", help="answers: local | openai | none"),
 ) -> None:
     """Print timing figures (p50/p95) against the targets; not a pass/fail test."""
     from advisor.bench import bench_retrieval, bench_tools
 
-    if what not in ("tools", "retrieval"):
-        _fail(AdvisorError(f"Unknown benchmark {what!r}.", hint="use: tools, retrieval."))
+    if what not in ("tools", "retrieval", "answers"):
+        _fail(AdvisorError(f"Unknown benchmark {what!r}.", hint="use: tools, retrieval, answers."))
     table = Table(title=f"advisor bench {what}")
     for col in ("measurement", "runs", "p50 ms", "p95 ms", "target ms", "meets target"):
         table.add_column(col)
@@ -306,6 +307,15 @@ def bench(
             f"{facts['index_build_s']:.1f} s for {facts['chunks']:.0f} chunks (target < 30 s); "
             f"unchanged re-index {facts['noop_reindex_s']:.2f} s; peak RSS "
             f"{facts['peak_rss_mb']:.0f} MB (target < 1,536 MB)"
+        )
+    elif what == "answers":
+        from advisor.bench import bench_answers
+
+        timings, facts = bench_answers(backend or "local")
+        out.print(
+            f"cold start of `advisor ask` (new process, models loaded, index present): "
+            f"{facts['cold_ask_s']:.1f} s (target < 15 s); peak RSS {facts['peak_rss_mb']:.0f}"
+            " MB (target < 2,560 MB)"
         )
     else:
         timings = bench_tools(runs)

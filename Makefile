@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # constraints.txt pins torch to the CPU wheel (any looser pin pulls a multi-GB CUDA build).
 PIP_INSTALL := $(BIN)/python -m pip install -q -c constraints.txt
-ARGS ?= calc compare-options "llama 3.1 70b" --top 5
+ARGS ?= ask "how many L4s to serve Llama 3 8B at 20 requests/s?"
 PYTEST_ARGS ?=
 
 .PHONY: setup run test lint bench clean

@@ -17,7 +17,8 @@ def _blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", README.read_text(), flags=re.S)
 
 
-def test_python_examples_run(capsys):
+def test_python_examples_run(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path))
     blocks = _blocks("python")
     assert blocks
     for block in blocks:

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     llm_seed: int = 0
     llm_max_tokens: int = Field(default=120, ge=16, le=4096)
     llm_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    llm_tool_calling: bool = Field(
+        default=False,
+        description="let a tool-calling model (openai backend) choose the calculators; the "
+        "deterministic router stays the fallback",
+    )
     openai_base_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8000/v1")
     openai_model: str = "default"
     openai_api_key: str | None = None

@@ -16,10 +16,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from advisor.config import Settings
-from advisor.dispatch import ToolCall, plan, run_calls
+from advisor.dispatch import Plan, ToolCall, plan, run_calls
 from advisor.errors import InvalidInputError
 from advisor.kb import KnowledgeBase
-from advisor.llm import LLM, LLMUnavailable, Message, make_llm
+from advisor.llm import LLM, LLMUnavailable, Message, OpenAICompatible, make_llm
 from advisor.retrieve import Passage, RetrievalResult, tokenize
 from advisor.route import Router, WorkloadSpec, spec_from_history
 from advisor.tools import load_catalog
@@ -158,7 +158,12 @@ class Advisor:
         timings["route"] = time.perf_counter() - t0
         t = time.perf_counter()
         p = plan(q, spec, self.catalog)
-        run_calls(p, self.catalog)
+        chosen = self._model_chosen_calls(q, warnings)
+        if chosen is not None:
+            p.calls, p.clarification = chosen, None
+            p.assumptions.append("Calculators chosen by the language model (tool calling).")
+        else:
+            run_calls(p, self.catalog)
         timings["tools"] = time.perf_counter() - t
         t = time.perf_counter()
         retrieval = self.kb.search(q, self.settings.retrieval_k)
@@ -266,6 +271,29 @@ class Advisor:
         )
 
     # -- pieces ------------------------------------------------------------------------
+    def _model_chosen_calls(self, question: str, warnings: list[str]) -> list[ToolCall] | None:
+        """Tool calls chosen by a tool-calling model, all of which ran; else None (router)."""
+        if not (self.settings.llm_tool_calling and isinstance(self.llm, OpenAICompatible)):
+            return None
+        from advisor.toolcalling import choose_tools
+
+        try:
+            picks = choose_tools(self.llm.chat_model(), question)
+        except Exception as exc:  # noqa: BLE001 - any model/server failure: use the router
+            warnings.append(f"Tool calling failed ({exc}); the deterministic router was used.")
+            return None
+        if not picks:
+            return None
+        calls = [ToolCall(name, args) for name, args in picks]
+        run_calls(Plan(calls=calls), self.catalog)
+        if any(c.error for c in calls):
+            errors = "; ".join(f"{c.tool}: {c.error}" for c in calls if c.error)
+            warnings.append(
+                f"The model's tool calls failed ({errors}); the deterministic router was used."
+            )
+            return None
+        return calls
+
     @staticmethod
     def _clean(question: str, warnings: list[str]) -> str:
         if not isinstance(question, str):

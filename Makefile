@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # constraints.txt pins torch to the CPU wheel (any looser pin pulls a multi-GB CUDA build).
 PIP_INSTALL := $(BIN)/python -m pip install -q -c constraints.txt
-ARGS ?= ask "how many L4s to serve Llama 3 8B at 20 requests/s?"
+ARGS ?= serve
 PYTEST_ARGS ?=
 
 .PHONY: setup run test lint bench clean
@@ -25,7 +25,7 @@ test: setup  ## set up, then run the test suite
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check tools advisor evals
+	$(BIN)/ruff format --check tools advisor evals ui
 	$(BIN)/mypy tools
 
 bench: setup

@@ -571,6 +571,39 @@ def eval_citations(
     out.print(f"Report: {out_dir / 'citations_report.md'}")
 
 
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (127.0.0.1 = local)."),
+    port: int = typer.Option(7860, "--port", min=1, max=65535),
+    auth: str = typer.Option(None, "--auth", help="user:password (or ADVISOR_AUTH)."),
+    share: str = typer.Option("never", "--share", help="never | link (a public Gradio link)."),
+    backend: str = typer.Option(None, "--backend", help="local | openai | none"),
+) -> None:
+    """Start the web app (chat, calculators, catalog) on embedded defaults."""
+    if share not in ("never", "link"):
+        _fail(AdvisorError(f"Unknown --share value {share!r}.", hint="use never or link."))
+    try:
+        advisor = _advisor(backend)
+        with _progress_bar("Index") as bar:
+            task = bar.add_task("", total=None)
+            advisor.kb.ensure_index(
+                progress=lambda label, d, t: bar.update(
+                    task, completed=d, total=t, description=label
+                )
+            )
+        if advisor.llm is not None and hasattr(advisor.llm, "load"):
+            err.print("Loading the language model…")
+            advisor.llm.load()
+        from advisor.ui.app import launch, parse_auth
+
+        credentials = auth or advisor.settings.auth
+        parse_auth(credentials)
+        out.print(f"AI Infra Advisor on http://{host}:{port} (Ctrl-C stops it)")
+        launch(advisor, host=host, port=port, auth=credentials, share=share == "link")
+    except AdvisorError as exc:
+        _fail(exc)
+
+
 @app.command("version")
 def version() -> None:
     """Print the version."""

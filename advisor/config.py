@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8000/v1")
     openai_model: str = "default"
     openai_api_key: str | None = None
+    # web app
+    auth: str | None = Field(default=None, description="user:password required by the web app")
     # verification
     support_threshold: float = Field(
         default=0.7,

@@ -49,6 +49,7 @@ class Citation(BaseModel):
     source_urls: list[str]
     user_supplied: bool
     supported: bool
+    text: str = Field(default="", description="the passage text (without its title line)")
 
 
 class ToolCallRecord(BaseModel):
@@ -430,6 +431,7 @@ class Advisor:
                 source_urls=list(passages[n - 1].source_urls),
                 user_supplied=passages[n - 1].user_supplied,
                 supported=True,
+                text=passages[n - 1].text.split("\n", 1)[-1],
             )
             for n in used
             if 0 < n <= len(passages)

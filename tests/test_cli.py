@@ -41,7 +41,7 @@ def test_every_tool_runs_and_prints_json(args):
     assert "Sources" in text.output or "Recommendation" in text.output
     as_json = run(*args, "--json")
     assert as_json.exit_code == 0, as_json.output
-    data = json.loads(as_json.output)
+    data = json.loads(as_json.stdout)
     assert data["values"] and data["headline"]
 
 
@@ -56,7 +56,7 @@ def test_catalog_list_and_show():
     listed = run("catalog", "list", "accelerators")
     assert listed.exit_code == 0 and "h100-sxm" in listed.output
     listed = run("catalog", "list", "instances", "--provider", "gcp", "--json")
-    rows = json.loads(listed.output)
+    rows = json.loads(listed.stdout)
     assert rows and {r["provider"] for r in rows} == {"gcp"}
     shown = run("catalog", "show", "model", "llama 3 70b")
     assert shown.exit_code == 0 and "kv_heads: 8" in shown.output

@@ -32,7 +32,7 @@ def test_search_and_json(env):
     res = run(env, "search", "IB vs RoCE?", "--k", "3")
     assert res.exit_code == 0 and "Scale-Out Networking" in res.output
     js = run(env, "search", "is HBM why H100s are fast?", "--json")
-    data = json.loads(js.output)
+    data = json.loads(js.stdout)
     assert data["covered"] and data["passages"][0]["doc_id"] == "memory-types-ddr-gddr-hbm"
     empty = run(env, "search", "   ")
     assert empty.exit_code == 2 and "empty" in empty.output

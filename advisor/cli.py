@@ -447,6 +447,64 @@ def search(
         out.print(body[:400] + ("..." if len(body) > 400 else ""), highlight=False, markup=False)
 
 
+@eval_app.command("all")
+def eval_all(
+    out_dir: Path = typer.Option(Path("artifacts/eval"), "--out", help="Report folder."),
+    backend: str = typer.Option(
+        "none,local", "--backend", help="Comma-separated backends to compare: none, local, openai."
+    ),
+) -> None:
+    """Tools, retrieval, citations and answers (with baselines); exits 1 if a threshold misses."""
+    _run_evals("all", backend, out_dir)
+
+
+@eval_app.command("tools")
+def eval_tools(
+    out_dir: Path = typer.Option(Path("artifacts/eval"), "--out", help="Report folder."),
+) -> None:
+    """Numeric accuracy against published figures, directly and through Advisor.ask."""
+    _run_evals("tools", "none", out_dir)
+
+
+@eval_app.command("answers")
+def eval_answers(
+    out_dir: Path = typer.Option(Path("artifacts/eval"), "--out", help="Report folder."),
+    backend: str = typer.Option("none", "--backend", help="Comma-separated backends."),
+) -> None:
+    """End-to-end answers: key facts, citations, numbers, declines, injections, latency."""
+    _run_evals("answers", backend, out_dir)
+
+
+def _run_evals(which: str, backend: str, out_dir: Path) -> None:
+    from advisor.config import Settings
+    from advisor.evals.run import run_evals
+
+    backends = [b.strip() for b in backend.split(",") if b.strip()]
+    bad = [b for b in backends if b not in ("none", "local", "openai")]
+    if bad or not backends:
+        _fail(AdvisorError(f"Unknown backend(s) {bad}.", hint="use none, local or openai."))
+    try:
+        with _progress_bar("Evaluating") as bar:
+            task = bar.add_task("", total=None)
+            text, ok = run_evals(
+                which,
+                backends,
+                out_dir,
+                Settings(),
+                progress=lambda label, d, t: bar.update(
+                    task, completed=d, total=t, description=label
+                ),
+            )
+    except AdvisorError as exc:
+        _fail(exc)
+    out.print(Markdown(text.split("### Failures")[0].split("## Misclassified")[0]))
+    out.print(
+        f"Report: {out_dir / 'report.md'}, {out_dir / 'report.json'}, {out_dir / 'scores.png'}"
+    )
+    if not ok:
+        raise typer.Exit(code=1)
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     out_dir: Path = typer.Option(Path("artifacts/eval"), "--out", help="Report folder."),

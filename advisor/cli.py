@@ -642,13 +642,14 @@ def serve(
         _fail(AdvisorError(f"Unknown --share value {share!r}.", hint="use never or link."))
     try:
         advisor = _advisor(backend)
-        with _progress_bar("Index") as bar:
-            task = bar.add_task("", total=None)
-            advisor.kb.ensure_index(
-                progress=lambda label, d, t: bar.update(
-                    task, completed=d, total=t, description=label
+        if advisor.kb.store.count() == 0:
+            with _progress_bar("Building the index") as bar:
+                task = bar.add_task("", total=None)
+                advisor.kb.ensure_index(
+                    progress=lambda label, d, t: bar.update(
+                        task, completed=d, total=t, description=label
+                    )
                 )
-            )
         if advisor.llm is not None and hasattr(advisor.llm, "load"):
             err.print("Loading the language model…")
             advisor.llm.load()

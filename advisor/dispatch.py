@@ -108,7 +108,7 @@ def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
     p = Plan()
     intents = set(spec.intents)
     model = _model_ref(spec)
-    if model is None and intents & NEEDS_MODEL:
+    if model is None and intents & NEEDS_MODEL and "explain" not in intents:
         p.clarification = (
             "Which model should I size for? Give a name (e.g. 'Llama 3.1 70B') or a size "
             "(e.g. 'a 13B model')."
@@ -217,7 +217,12 @@ def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
             if spec.num_accelerators and spec.num_accelerators > srv.accelerator_count:
                 args["num_servers"] = -(-spec.num_accelerators // srv.accelerator_count)
             p.calls.append(ToolCall("break_even", args))
-    if "decide" in intents or ("tco" in intents and "cloud" in question.lower()):
+    infra = re.search(
+        r"\b(cloud|on-?prem\w*|buy|rent\w*|hardware|gpus?|data ?cent\w*|"
+        r"infrastructure|hosting|servers?|colo\w*|aws|azure|gcp)\b",
+        question.lower(),
+    )
+    if infra and ("decide" in intents or ("tco" in intents and "cloud" in question.lower())):
         p.calls.append(ToolCall("decide", decide_factors(question, spec)))
     return p
 

@@ -192,6 +192,11 @@ INTENT_WORDS: dict[Intent, tuple[str, ...]] = {
         "make sense",
     ),
     "explain": (
+        "formula",
+        "how to calculate",
+        "how do i calculate",
+        "how is",
+        "rule of thumb",
         "what is",
         "what are",
         "why",
@@ -350,10 +355,9 @@ class Router:
         if inst:
             provider, name = inst[0].split("/", 1)
             spec.instance, spec.provider = name, provider
-        for word, prov in _PROVIDERS.items():
-            if re.search(rf"\b{word}\b", text):
-                spec.provider = spec.provider or prov
-                break
+        named = {prov for word, prov in _PROVIDERS.items() if re.search(rf"\b{word}\b", text)}
+        if len(named) == 1 and spec.provider is None:
+            spec.provider = named.pop()  # several providers named: compare across all
         for tok in tokens:
             region = self._regions.get(tok.lower())
             if region is not None:
@@ -427,7 +431,7 @@ class Router:
             spec.budget_usd = _scaled(r.group(1), r.group(2))
         if r := re.search(
             r"(\d+(?:\.\d+)?)\s*%\s*(?:utili[sz]|busy|usage|of the time|load)", text
-        ) or re.search(r"utili[sz]\w*\s*(?:of|at|is|around)?\s*(\d+)\s*%", text):
+        ) or re.search(r"utili[sz]\w*\D{0,20}?(\d+(?:\.\d+)?)\s*%", text):
             spec.utilization = min(1.0, _num(r.group(1)) / 100)
         if r := re.search(r"(\d+(?:\.\d+)?)\s*(?:-?\s*)(?:years?|yrs?)\b", text):
             spec.years = _num(r.group(1))

@@ -219,6 +219,7 @@ class AnswersSummary:
     latency_p50_s: float
     latency_p95_s: float
     stage_p50_s: dict[str, float]
+    stage_p95_s: dict[str, float] = field(default_factory=dict)
 
 
 def summarize(system: str, results: list[CaseResult]) -> AnswersSummary:
@@ -253,5 +254,6 @@ def summarize(system: str, results: list[CaseResult]) -> AnswersSummary:
         injection_resistance=sum(inj) / len(inj) if inj else None,
         latency_p50_s=statistics.median(lat) if lat else 0.0,
         latency_p95_s=lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else 0.0,
+        stage_p95_s={k: sorted(v)[min(len(v) - 1, int(0.95 * len(v)))] for k, v in stages.items()},
         stage_p50_s={k: statistics.median(v) for k, v in stages.items()},
     )

@@ -285,9 +285,12 @@ def run_evals(
             "",
         ]
         md += [
-            "Latency per stage (p50 s): "
+            "Latency per stage, p50/p95 s: "
             + "; ".join(
-                f"{s.system}: " + ", ".join(f"{k} {v:.2f}" for k, v in s.stage_p50_s.items())
+                f"{s.system}: "
+                + ", ".join(
+                    f"{k} {v:.2f}/{s.stage_p95_s.get(k, v):.2f}" for k, v in s.stage_p50_s.items()
+                )
                 for s in summaries
                 if s.stage_p50_s
             ),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from advisor.config import Settings
 from advisor.evals.answers_eval import load_answer_set
 from advisor.evals.run import check_thresholds, load_thresholds, run_answers
 from advisor.evals.tools_eval import load_tool_set, run_tools_eval
+
+from advisor.config import Settings
 
 
 def test_tools_eval_meets_its_threshold():

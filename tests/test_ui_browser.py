@@ -65,6 +65,9 @@ def test_chat_in_a_real_browser(app_url):
     with sync_playwright() as p:
         browser = _browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        outside: list[str] = []
+        page.on("request", lambda r: outside.append(r.url) if r.url.startswith("http")
+                and not r.url.startswith(app_url.rstrip("/")) else None)
         page.goto(app_url)
         page.fill("#question textarea", "How many L4s to serve Llama 3 8B at 20 requests/s?")
         page.click("#ask")
@@ -84,6 +87,7 @@ def test_chat_in_a_real_browser(app_url):
             timeout=90_000)
         assert page.evaluate("window.__pwned") is None
         browser.close()
+    assert outside == [], f"the page fetched from the internet: {outside[:5]}"
     assert (ARTIFACTS / "ui-chat.png").stat().st_size > 10_000
 
 

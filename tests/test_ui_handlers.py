@@ -112,3 +112,18 @@ def test_app_builds_and_auth_parsing(advisor):
 
     with pytest.raises(AdvisorError):
         parse_auth("no-colon")
+
+
+def test_backend_down_shows_a_visible_warning(real_kb):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fakes import BrokenLLM
+
+    advisor = Advisor(Settings(data_dir=real_kb.settings.data_dir, llm_backend="none"),
+                      real_kb, BrokenLLM())
+    history, answers, *_ = _last(h.respond(advisor, "what is a TPU pod?", [], []))
+    answer_msg = next(m for m in history if m["role"] == "assistant" and "metadata" not in m
+                      and m["content"].startswith("**"))
+    assert "Warning: Language model unavailable" in answer_msg["content"]
+    assert answers[0].guidance  # extractive guidance still shown

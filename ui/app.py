@@ -174,5 +174,14 @@ def launch(
         share=share,
         show_error=True,
         quiet=True,
+        theme=offline_theme(),
         **kwargs,
+    )
+
+
+def offline_theme() -> gr.themes.Base:
+    """The default theme with system fonts: the stock one loads Google Fonts at run time."""
+    return gr.themes.Default(
+        font=["ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "monospace"],
     )

@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 from advisor.tools import (
     break_even,
+    compare_options,
     cost_per_million_tokens,
     inference_memory,
     load_catalog,
@@ -199,8 +200,9 @@ def calc_training(
         activation_checkpointing=True,
         accelerator=accelerator,
     )
-    md = est.to_markdown() + "\n\n---\n\n" + mem.to_markdown()
-    return md, plots.figure_for(mem), _write_md("training", f"# Training\n\n{md}\n")
+    cost = _run(compare_options, model=model, workload="training", tokens=tokens, top=8)
+    md = "\n\n---\n\n".join([est.to_markdown(), cost.to_markdown(), mem.to_markdown()])
+    return md, plots.figure_for(cost), _write_md("training", f"# Training\n\n{md}\n")
 
 
 def calc_serving(

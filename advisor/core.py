@@ -178,6 +178,8 @@ class Advisor:
             assert c.result is not None
             warnings += c.result.warnings
         covered = retrieval.covered or bool(calls_ok)
+        if not covered:
+            p.clarification = None  # out of scope: decline, do not ask for a model size
         short = self._short_answer(p.clarification, calls_ok, retrieval)
         parts: list[str] = []
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import inspect
 import json
 import sys
-import types
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -46,37 +45,14 @@ def _fail(exc: AdvisorError) -> typing.NoReturn:
     raise typer.Exit(code=2)
 
 
-def _cli_type(annotation: Any) -> Any:
-    """Map a tool annotation to something typer understands."""
-    if isinstance(annotation, str):
-        annotation = eval(annotation, vars(__import__("advisor.tools", fromlist=["x"])))  # noqa: S307
-    origin = typing.get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        optional = len(args) < len(typing.get_args(annotation))
-        if len(args) == 1:
-            inner = _cli_type(args[0])
-            return typing.Optional[inner] if optional else inner  # noqa: UP045
-        return typing.Optional[str] if optional else str  # noqa: UP045 (ModelRef etc.)
-    if origin is list:
-        return typing.Optional[list[str]]  # noqa: UP045
-    if annotation in (str, int, float, bool):
-        return annotation
-    return str
-
-
-def _coerce_model(value: Any) -> Any:
-    return value
-
-
 def _tool_command(name: str, func: Callable[..., Any]) -> None:
-    sig = inspect.signature(func)
-    hints = typing.get_type_hints(func)
+    from advisor.toolcalling import tool_parameters
+
     params = []
-    for p in sig.parameters.values():
-        if p.name == "catalog" or p.kind is inspect.Parameter.VAR_KEYWORD:
-            continue
-        ann = _cli_type(hints.get(p.name, str))
+    for p in tool_parameters(func):
+        ann = p.annotation
+        if typing.get_origin(ann) is list:
+            ann = typing.Optional[ann]  # noqa: UP045 - typer needs the None default spelled out
         if p.default is inspect.Parameter.empty:
             default: Any = typer.Argument(..., help=p.name)
         else:
@@ -85,11 +61,7 @@ def _tool_command(name: str, func: Callable[..., Any]) -> None:
                 default = typer.Option(p.default, f"{flag}/--no-{flag[2:]}")
             else:
                 default = typer.Option(p.default, flag)
-        params.append(
-            inspect.Parameter(
-                p.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann
-            )
-        )
+        params.append(p.replace(default=default, annotation=ann))
     params.append(
         inspect.Parameter(
             "as_json",
@@ -102,9 +74,6 @@ def _tool_command(name: str, func: Callable[..., Any]) -> None:
     def command(**kwargs: Any) -> None:
         as_json = kwargs.pop("as_json")
         kwargs = {k: v for k, v in kwargs.items() if not (isinstance(v, list) and not v)}
-        for key in ("model",):
-            if key in kwargs and isinstance(kwargs[key], str):
-                kwargs[key] = kwargs[key]
         try:
             result = func(**kwargs)
         except AdvisorError as exc:

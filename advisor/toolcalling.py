@@ -9,6 +9,7 @@ the router's plan is used instead.
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -34,31 +35,36 @@ TOOL_SYSTEM_PROMPT = (
 )
 
 
-def _simple(annotation: Any) -> Any:
-    """ModelRef and other unions become str; Optional[X] stays Optional."""
+def simple_type(annotation: Any) -> Any:
+    """ModelRef and other unions become str; Optional[X] stays Optional; lists hold str."""
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         optional = len(args) < len(typing.get_args(annotation))
-        inner = _simple(args[0]) if len(args) == 1 else str
+        inner = simple_type(args[0]) if len(args) == 1 else str
         return typing.Optional[inner] if optional else inner  # noqa: UP045
     if origin is list:
         return list[str]
     return annotation if annotation in (str, int, float, bool) else str
 
 
-def _schema_function(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    sig = inspect.signature(func)
+def tool_parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
+    """A calculator's parameters as keyword-only, with simple annotations, minus ``catalog``.
+
+    Shared by the CLI (``advisor calc``) and the LLM tool schemas, so neither restates them.
+    """
     hints = typing.get_type_hints(func)
-    params = []
-    for p in sig.parameters.values():
-        if p.name == "catalog" or p.kind is inspect.Parameter.VAR_KEYWORD:
-            continue
-        params.append(
-            p.replace(
-                kind=inspect.Parameter.KEYWORD_ONLY, annotation=_simple(hints.get(p.name, str))
-            )
+    return [
+        p.replace(
+            kind=inspect.Parameter.KEYWORD_ONLY, annotation=simple_type(hints.get(p.name, str))
         )
+        for p in inspect.signature(func).parameters.values()
+        if p.name != "catalog" and p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+
+
+def _schema_function(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    params = tool_parameters(func)
 
     def call(**kwargs: Any) -> str:
         return str(func(**kwargs).summary())

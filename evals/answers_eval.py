@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from advisor.evals.tools_eval import numeric_value
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.errors import AdvisorError
@@ -90,12 +91,15 @@ def _has(text: str, group: list[str]) -> bool:
     return any(alt.lower() in low for alt in group)
 
 
-def _value(result: dict[str, Any] | None, key: str) -> float | None:
-    if not result:
+def _missing(text: str, groups: list[list[str]]) -> list[str]:
+    return [" | ".join(g) for g in groups if not _has(text, g)]
+
+
+def _injection_ok(text: str, case: AnswerCase) -> bool | None:
+    if not case.must_not_include:
         return None
-    item = result.get("values", {}).get(key)
-    raw = item.get("value") if isinstance(item, dict) else None
-    return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+    low = text.lower()
+    return not any(s.lower() in low for s in case.must_not_include)
 
 
 def score_answer(
@@ -103,7 +107,7 @@ def score_answer(
 ) -> CaseResult:
     text = answer.text
     found = [g for g in case.must_include if _has(text, g)]
-    missing = [" | ".join(g) for g in case.must_include if not _has(text, g)]
+    missing = _missing(text, case.must_include)
     cited = {c.doc_id for c in answer.citations}
     cited_ok = bool(cited & set(case.must_cite)) if case.must_cite else None
     passages = {c.n: c.text for c in answer.citations}
@@ -133,16 +137,14 @@ def score_answer(
                 v
                 for c in answer.tool_calls
                 if c.tool == check.tool
-                for v in [_value(c.result, check.value)]
+                for v in [numeric_value((c.result or {}).get("values", {}), check.value)]
                 if v is not None
             ),
             None,
         )
         numeric_ok += got is not None and math.isclose(got, check.expected, rel_tol=check.rel_tol)
     low = text.lower()
-    injection_ok = (
-        not any(s.lower() in low for s in case.must_not_include) if case.must_not_include else None
-    )
+    injection_ok = _injection_ok(text, case)
     return CaseResult(
         case.id,
         case.kind,
@@ -182,9 +184,7 @@ def score_text(
         p in low
         for p in ("does not cover", "not covered", "cannot answer", "i don't know", "i do not know")
     )
-    injection_ok = (
-        not any(s.lower() in low for s in case.must_not_include) if case.must_not_include else None
-    )
+    injection_ok = _injection_ok(text, case)
     return CaseResult(
         case.id,
         case.kind,
@@ -201,7 +201,7 @@ def score_text(
         declined,
         injection_ok,
         latency,
-        missing=[" | ".join(g) for g in case.must_include if not _has(text, g)],
+        missing=_missing(text, case.must_include),
     )
 
 
@@ -223,7 +223,6 @@ class AnswersSummary:
 
 
 def summarize(system: str, results: list[CaseResult]) -> AnswersSummary:
-    facts = sum(r.facts_found for r in results)
     total_facts = sum(r.facts_total for r in results if r.kind not in ("decline", "injection"))
     facts_found = sum(r.facts_found for r in results if r.kind not in ("decline", "injection"))
     cites = [r.cited_ok for r in results if r.cited_ok is not None]
@@ -241,7 +240,6 @@ def summarize(system: str, results: list[CaseResult]) -> AnswersSummary:
     for r in results:
         for k, v in r.stages.items():
             stages.setdefault(k, []).append(v)
-    del facts
     return AnswersSummary(
         system=system,
         cases=len(results),

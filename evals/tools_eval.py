@@ -89,7 +89,8 @@ class ToolsReport:
         return sum(bool(o.via_ok) for o in routed) / len(routed) if routed else None
 
 
-def _value(values: dict[str, Any], key: str) -> float | None:
+def numeric_value(values: dict[str, Any], key: str) -> float | None:
+    """The numeric ``value`` of ``values[key]`` (a Quantity or its dict), else None."""
     item = values.get(key)
     raw = item.get("value") if isinstance(item, dict) else getattr(item, "value", None)
     return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
@@ -105,7 +106,7 @@ def run_tools_eval(
         outcome = ToolOutcome(case.id, case.tool, case.expected, None, False)
         try:
             result = TOOL_FUNCS[case.tool](**case.args)
-            outcome.direct = _value(result.model_dump()["values"], case.value)
+            outcome.direct = numeric_value(result.model_dump()["values"], case.value)
             outcome.direct_ok = outcome.direct is not None and close_enough(
                 outcome.direct, case.expected, case.rel_tol
             )
@@ -116,7 +117,7 @@ def run_tools_eval(
             got = None
             for call in answer.tool_calls:
                 if call.tool == case.tool and call.result:
-                    got = _value(call.result["values"], case.value)
+                    got = numeric_value(call.result["values"], case.value)
                     if got is not None:
                         break
             outcome.via_advisor = got

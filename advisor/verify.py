@@ -91,17 +91,20 @@ def strip_citations(sentence: str) -> str:
     return _CITE.sub("", sentence).strip()
 
 
-def numbers_in(text: str) -> list[float]:
-    """Numbers in text, each as written and with its k/M/B/T scale applied."""
-    out: list[float] = []
+def number_forms(text: str) -> list[list[float]]:
+    """Each number in text as [as written] or [as written, with its k/M/B/T scale applied]."""
+    out: list[list[float]] = []
     for m in _NUMBER.finditer(_CITE.sub(" ", text)):
         whole = m.group(1).replace(",", "")
         value = float(whole + ("." + m.group(2) if m.group(2) else ""))
-        out.append(value)
         unit = (m.group(3) or "").lower()
-        if unit in _SCALE:
-            out.append(value * _SCALE[unit])
+        out.append([value, value * _SCALE[unit]] if unit in _SCALE else [value])
     return out
+
+
+def numbers_in(text: str) -> list[float]:
+    """Numbers in text, each as written and with its k/M/B/T scale applied."""
+    return [f for forms in number_forms(text) for f in forms]
 
 
 def number_supported(value: float, allowed: Iterable[float], rel: float = 0.006) -> bool:
@@ -251,8 +254,12 @@ class Verifier:
         allowed = list(tool_numbers)
         for n in cited:
             allowed += numbers_in(passages[n - 1].text)
-        bad = [v for v in numbers_in(claim)[::1] if not number_supported(v, allowed)]
-        bad = _drop_scaled_duplicates(claim, bad, allowed)
+        # A scaled number ("2T") is fine if either its written or its scaled form is allowed.
+        bad = [
+            forms[0]
+            for forms in number_forms(claim)
+            if not any(number_supported(f, allowed) for f in forms)
+        ]
         reason = ""
         if contradiction:
             reason = contradiction
@@ -266,16 +273,3 @@ class Verifier:
                 + ", ".join(f"{b:g}" for b in bad)
             )
         return SentenceCheck(sentence, cited, ok, score, lexical, semantic, bad, reason, auto)
-
-
-def _drop_scaled_duplicates(claim: str, bad: list[float], allowed: list[float]) -> list[float]:
-    """A number with a scale ('2T') is fine if either its written or scaled form is allowed."""
-    out = []
-    for m in _NUMBER.finditer(_CITE.sub(" ", claim)):
-        whole = m.group(1).replace(",", "")
-        value = float(whole + ("." + m.group(2) if m.group(2) else ""))
-        unit = (m.group(3) or "").lower()
-        forms = [value] + ([value * _SCALE[unit]] if unit in _SCALE else [])
-        if not any(number_supported(f, allowed) for f in forms) and any(f in bad for f in forms):
-            out.append(value)
-    return out

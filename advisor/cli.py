@@ -444,6 +444,15 @@ def eval_answers(
     _run_evals("answers", backend, out_dir)
 
 
+@eval_app.command("real")
+def eval_real(
+    out_dir: Path = typer.Option(Path("artifacts/eval"), "--out", help="Report folder."),
+    backend: str = typer.Option("none", "--backend", help="Comma-separated backends."),
+) -> None:
+    """Questions people asked in public: dev and held-out pass rates (also part of answers)."""
+    _run_evals("real", backend, out_dir)
+
+
 def _run_evals(which: str, backend: str, out_dir: Path) -> None:
     from advisor.config import Settings
     from advisor.evals.run import run_evals

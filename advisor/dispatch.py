@@ -27,9 +27,13 @@ from advisor.tools import (
     training_memory,
 )
 from advisor.tools.catalog import Catalog
+from advisor.tools.local import run_on_hardware
 from advisor.tools.result import ToolResult
 
 NEEDS_MODEL = {"size", "train", "serve"}
+# Kinds answered from the guides alone: never a clarifying question, never a made-up model.
+GUIDANCE_KINDS = {"explain", "availability"}
+TRAINING_WORKLOADS = {"lora", "qlora", "full_finetune"}
 DEFAULT_ACCELERATOR = "h100-sxm"
 
 
@@ -104,11 +108,146 @@ def decide_factors(question: str, spec: WorkloadSpec) -> dict[str, int]:
     return f
 
 
+def hardware_args(spec: WorkloadSpec) -> dict[str, Any]:
+    """The owned-hardware slots of ``spec`` as run_on_hardware arguments."""
+    args: dict[str, Any] = {}
+    for key in (
+        "accelerator",
+        "num_accelerators",
+        "device_memory_gb",
+        "system_ram_gb",
+        "unified_memory_gb",
+        "ram_kind",
+        "ram_channels",
+        "ram_mt_s",
+    ):
+        value = getattr(spec, key)
+        if value is not None:
+            args[key] = value
+    if spec.cpu_only:
+        args["cpu_only"] = True
+    return args
+
+
+LOCAL_ENGINES = {"llama.cpp", "ollama", "exllama", "mlx", "koboldcpp", "lm studio", "jan"}
+# Without a named precision, what people run on their own hardware: the engine's usual format.
+LOCAL_DEFAULT_FORMAT = {
+    None: "q4_k_m",
+    "llama.cpp": "q4_k_m",
+    "ollama": "q4_k_m",
+    "koboldcpp": "q4_k_m",
+    "lm studio": "q4_k_m",
+    "jan": "q4_k_m",
+    "exllama": "gptq",
+    "mlx": "int4",
+}
+SIZING_RE = re.compile(
+    r"how much (?:gpu |video )?(?:memory|vram|ram|hbm)|memory (?:requirements?|needed|footprint)"
+    r"|vram (?:needed|required|requirements?)|how many (?:gpus?|cards?|[ahlb]\d{2,3}s?)"
+)
+
+
+def default_format(spec: WorkloadSpec, local: bool) -> str:
+    """bf16 on datacenter engines; the engine's usual 4-bit download on a person's own machine."""
+    if local and spec.engine in LOCAL_DEFAULT_FORMAT:
+        return LOCAL_DEFAULT_FORMAT[spec.engine]
+    return "bf16"
+
+
+_LOCAL_DEVICE = re.compile(r"geforce|\brtx\b|radeon|quadro|titan|\barc\b|apple", re.I)
+
+
+def _local_setup(spec: WorkloadSpec, cat: Catalog) -> bool:
+    """Hardware a person owns (a desktop card, a Mac, a CPU, RAM to offload to)."""
+    if spec.device_memory_gb or spec.unified_memory_gb or spec.system_ram_gb or spec.cpu_only:
+        return True
+    if spec.engine in LOCAL_ENGINES:
+        return spec.owns_hardware
+    if spec.accelerator:
+        acc = cat.accelerator(spec.accelerator)
+        return bool(_LOCAL_DEVICE.search(f"{acc.vendor} {acc.name}"))
+    return False
+
+
+def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> bool:
+    """Plan from the kind of question and the user's situation; False = use the intents."""
+    kind, model = spec.kind, _model_ref(spec)
+    training = spec.workload in TRAINING_WORKLOADS or spec.method is not None
+    if kind in GUIDANCE_KINDS:
+        return True  # answered from the guides; no calculator needs the user's numbers
+    if kind == "troubleshoot" and (model is None or not spec.owns_hardware):
+        return True
+    if model is None or kind not in ("fit", "speed", "troubleshoot", None):
+        return False
+    if training:
+        if not (spec.accelerator or spec.device_memory_gb):
+            return False
+        method = spec.method or (
+            "qlora" if spec.workload == "qlora" else "lora" if spec.workload == "lora" else "full"
+        )
+        args: dict[str, Any] = {
+            "model": model,
+            "method": method,
+            "num_gpus": spec.num_accelerators or 1,
+            "activation_checkpointing": True,
+        }
+        if spec.accelerator:
+            args["accelerator"] = spec.accelerator
+        else:
+            args["device_memory_gb"] = spec.device_memory_gb
+        if spec.context_tokens:
+            args["seq_len"] = spec.context_tokens
+        if args["num_gpus"] > 1 and method == "full":
+            args["zero_stage"] = 3
+        p.assumptions.append("Activation checkpointing on; micro-batch 1.")
+        p.calls.append(ToolCall("training_memory", args))
+        return True
+    local = _local_setup(spec, cat)
+    if not local and not (kind == "speed" and not spec.owns_hardware and not spec.intents):
+        # datacenter GPUs (or none named): the serving-memory and serving calculators, by
+        # the intents below; a fit question on one named card is sized for that card
+        if kind in ("fit", "troubleshoot") and spec.accelerator and not spec.num_accelerators:
+            spec.num_accelerators = 1
+        if kind == "speed" and "serve" not in spec.intents:
+            spec.intents = [*spec.intents, "serve"]
+        return False
+    dtype = spec.dtype or default_format(spec, local)
+    args = {"model": model, "dtype": dtype, **hardware_args(spec)}
+    if spec.dtype is None:
+        p.assumptions.append(
+            f"No precision given: assumed {dtype.upper()}"
+            + (", the usual download for llama.cpp and Ollama." if dtype == "q4_k_m" else ".")
+        )
+    if not spec.owns_hardware:
+        args["accelerator"] = DEFAULT_ACCELERATOR
+        p.assumptions.append("Speed figured on one NVIDIA H100 SXM (no hardware given).")
+    if spec.kv_dtype:
+        args["kv_dtype"] = spec.kv_dtype
+    if spec.context_tokens:
+        args["context_tokens"] = spec.context_tokens
+    if spec.observed_tokens_per_s is not None and spec.system_ram_gb is None:
+        args["assume_offload"] = True  # it runs for them, so what does not fit sits in RAM
+    p.calls.append(ToolCall("run_on_hardware", args))
+    return True
+
+
 def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
     p = Plan()
+    p.assumptions += spec.notes or []
+    if plan_situation(question, spec, cat, p):
+        return p
     intents = set(spec.intents)
     model = _model_ref(spec)
-    if model is None and intents & NEEDS_MODEL and "explain" not in intents:
+    if spec.kind in ("fit", "speed") and not intents & NEEDS_MODEL:
+        intents.add("size")
+    sizing = bool(SIZING_RE.search(question.lower()))
+    if (
+        model is None
+        and intents & NEEDS_MODEL
+        and "explain" not in intents
+        and spec.kind not in GUIDANCE_KINDS | {"troubleshoot", "cost", "choose", "speed"}
+        and (spec.kind != "fit" or sizing)
+    ):
         p.clarification = (
             "Which model should I size for? Give a name (e.g. 'Llama 3.1 70B') or a size "
             "(e.g. 'a 13B model')."
@@ -239,6 +378,7 @@ TOOL_FUNCS: dict[str, Callable[..., ToolResult]] = {
     "job_cost": job_cost,
     "onprem_tco": onprem_tco,
     "storage_estimate": storage_estimate,
+    "run_on_hardware": run_on_hardware,
 }
 
 

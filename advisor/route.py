@@ -14,7 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from advisor import understand
 from advisor.tools.catalog import Catalog, _norm
+from advisor.understand import QuestionKind, Workload
 
 Intent = Literal["size", "train", "serve", "cost", "compare", "tco", "decide", "explain"]
 INTENT_ORDER: tuple[Intent, ...] = (
@@ -53,7 +55,34 @@ class WorkloadSpec(BaseModel):
     utilization: float | None = None
     years: float | None = None
     pricing: Literal["on_demand", "spot", "commit_1y", "commit_3y"] | None = None
+    # The situation: the hardware the user has, the format, the workload and the engine.
+    kind: QuestionKind | None = Field(default=None, description="the kind of question")
+    device_memory_gb: float | None = Field(default=None, description="per device, as stated")
+    system_ram_gb: float | None = None
+    unified_memory_gb: float | None = Field(default=None, description="Apple unified memory")
+    cpu_only: bool | None = None
+    ram_kind: str | None = None
+    ram_channels: int | None = None
+    ram_mt_s: int | None = None
+    kv_dtype: str | None = None
+    workload: Workload | None = None
+    engine: str | None = None
+    observed_tokens_per_s: float | None = Field(
+        default=None, description="a speed the user reports seeing (for 'is N tok/s normal?')"
+    )
+    notes: list[str] | None = Field(default=None, description="readings stated as assumptions")
     intents: list[Intent] = Field(default_factory=list)
+
+    @property
+    def owns_hardware(self) -> bool:
+        """The user described hardware to run on (a device, memory, a Mac or a CPU)."""
+        return bool(
+            self.accelerator
+            or self.device_memory_gb
+            or self.unified_memory_gb
+            or self.system_ram_gb
+            or self.cpu_only
+        )
 
     def merged(self, newer: WorkloadSpec) -> WorkloadSpec:
         """This spec updated by a follow-up: the newer slots win; intents carry over if none."""
@@ -69,6 +98,9 @@ class WorkloadSpec(BaseModel):
             data["model"] = None
         if newer.provider is not None and newer.instance is None:
             data["instance"] = None
+        if newer.accelerator is not None and newer.accelerator != self.accelerator:
+            data["num_accelerators"] = newer.num_accelerators
+            data["device_memory_gb"] = newer.device_memory_gb
         data["intents"] = newer.intents or self.intents
         return WorkloadSpec(**data)
 
@@ -248,18 +280,6 @@ _GEO = {
     "oregon": "us",
     "iowa": "us",
 }
-_DTYPES = [
-    (r"\bq4_k_m\b", "q4_k_m"),
-    (r"\bq8_0\b", "q8_0"),
-    (r"\bq5_k_m\b", "q5_k_m"),
-    (r"\bfp8\b|\b8[- ]?bit float", "fp8"),
-    (r"\bint8\b|\b8[- ]?bit\b", "int8"),
-    (r"\bfp4\b|\bnvfp4\b|\bmxfp4\b", "fp4"),
-    (r"\bint4\b|\b4[- ]?bit\b|\bgptq\b|\bawq\b", "int4"),
-    (r"\bbf16\b|\bbfloat16\b", "bf16"),
-    (r"\bfp16\b|\bhalf precision\b|\b16[- ]?bit\b", "fp16"),
-    (r"\bfp32\b|\bfull precision\b", "fp32"),
-]
 _WORDNUM = {
     "one": 1,
     "two": 2,
@@ -297,6 +317,34 @@ class Router:
             (f"{i.provider}/{i.name}", [i.name, *i.aliases]) for i in catalog.instances
         )
         self._regions = {r.id.lower(): r for r in catalog.regions}
+        names = [n for m in catalog.models for n in (m.id, m.name, *m.aliases)]
+        names += [n for a in catalog.accelerators for n in (a.id, a.name, *a.aliases)]
+        # (normalised family, model) for "llama v2 70b", "Llama-2-70B-GPTQ", "qwen2.5 14b"
+        self._families = sorted(
+            ((_norm(m.family), m) for m in catalog.models if m.kind == "llm"),
+            key=lambda fm: -len(fm[0]),
+        )
+        self._name_words = {
+            w for n in names for w in re.split(r"[^a-z0-9]+", n.lower()) if w
+        } - understand.GENERIC_NAME_WORDS
+
+    def topic_query(self, question: str, spec: WorkloadSpec) -> str:
+        """The retrieval query for ``question``: for computed answers, its topic, not its names.
+
+        "can I run llama 2 70b on two 3090s at q4_k_m?" retrieves on "can I run on at" plus the
+        topic of a fit question about inference (GPU memory, quantization, offload).
+        """
+        training = spec.workload in ("lora", "qlora", "full_finetune", "pretraining")
+        key = (spec.kind or "", "training" if training else "inference")
+        topic = understand.TOPIC_TERMS.get(key)
+        if topic is None or (spec.model is None and spec.params_b is None):
+            return question
+        words = [
+            w
+            for w in re.findall(r"[A-Za-z0-9_.+/-]+|[^A-Za-z0-9\s]", question)
+            if w.lower() not in self._name_words and not re.search(r"\d", w)
+        ]
+        return " ".join(words) + ". " + topic
 
     @staticmethod
     def _index(rows: Iterable[tuple[str, list[str]]]) -> dict[str, str]:
@@ -327,11 +375,20 @@ class Router:
 
     def route(self, question: str) -> WorkloadSpec:
         text = question.lower()
-        tokens = _TOKEN.findall(question)
+        words = _TOKEN.findall(question)
+        # Names match on fine tokens ("Llama-2-70B-chat.Q4_K_M" -> llama, 2, 70B, chat, ...);
+        # joined n-grams are normalised, so "llama-3.1-8b" still matches as one name.
+        tokens = [t for w in words for t in re.split(r"[-_.]", w) if t]
+        # Hardware tokens also split counts from names: "8xH100", "2x3090".
+        hw_tokens = [
+            t
+            for w in words
+            for part in re.split(r"[-_]", w)
+            for t in re.split(r"(?<=\d)x(?=[a-z]|\d{3,})", part, flags=re.I)
+            if t
+        ]
         spec = WorkloadSpec()
-        # split "8xh100" into "8", "x", "h100"
-        tokens = [t for tok in tokens for t in re.split(r"(?<=\d)x(?=[a-z])", tok, flags=re.I)]
-        m = self._match(tokens, self._models)
+        m = self._match(tokens, self._models, max_n=8)
         if m:
             spec.model = m[0]
         else:
@@ -340,17 +397,15 @@ class Router:
             ) or re.search(r"\b(\d+(?:\.\d+)?)\s*(m|million)\b\s*[- ]?param", text)
             if size:
                 spec.params_b = _scaled(size.group(1), size.group(2)) / 1e9
-        a = self._match(tokens, self._accs, max_n=4)
-        if a:
-            spec.accelerator = a[0]
-            before = " ".join(tokens[max(0, a[1] - 2) : a[1]]).lower()
-            cnt = re.search(r"(\d+)\s*x?$", before)
-            if cnt:
-                spec.num_accelerators = int(cnt.group(1))
+                family_model = self._family_with_size(text, spec.params_b)
+                if family_model is not None:
+                    spec.model, spec.params_b = family_model, None
             else:
-                word = before.split()[-1] if before.split() else ""
-                if word in _WORDNUM and word not in ("a", "an", "single"):
-                    spec.num_accelerators = _WORDNUM[word]
+                for family, (model_id, note) in understand.FAMILY_DEFAULTS.items():
+                    if re.search(rf"\b{family}\b", text):
+                        spec.model, spec.notes = model_id, [note]
+                        break
+        self._hardware(question, hw_tokens, spec)
         inst = self._match(tokens, self._insts, max_n=3)
         if inst:
             provider, name = inst[0].split("/", 1)
@@ -358,7 +413,7 @@ class Router:
         named = {prov for word, prov in _PROVIDERS.items() if re.search(rf"\b{word}\b", text)}
         if len(named) == 1 and spec.provider is None:
             spec.provider = named.pop()  # several providers named: compare across all
-        for tok in tokens:
+        for tok in words:
             region = self._regions.get(tok.lower())
             if region is not None:
                 spec.region = region.id
@@ -368,8 +423,129 @@ class Router:
                 spec.geography = geo  # type: ignore[assignment]
                 break
         self._quantities(text, spec)
+        self._situation(text, spec)
         spec.intents = self._intents(text, spec)
         return spec
+
+    def _family_with_size(self, text: str, params_b: float) -> str | None:
+        """A catalog model of the family named in ``text`` with about ``params_b`` parameters.
+
+        "llama v2 70b" and "Llama-2-70B-GPTQ" -> llama-2-70b; "llama 70b" (no version) names
+        several models, so it stays a bare size.
+        """
+        flat = re.sub(r"(?<=[a-z])\s*[-_ ]?v(?=\d)", "", text)  # "llama v2" -> "llama2"
+        flat = re.sub(r"[^a-z0-9.]", "", flat).replace(".", "")
+        for family, model in self._families:
+            if family in flat and abs(model.params_b / params_b - 1) <= 0.15:
+                # the longest family key wins ("llama31" before "llama3")
+                same = [
+                    m
+                    for f, m in self._families
+                    if f == family and abs(m.params_b / params_b - 1) <= 0.15
+                ]
+                if len(same) == 1:
+                    return str(same[0].id)
+                return None
+        return None
+
+    def _hardware(self, question: str, tokens: list[str], spec: WorkloadSpec) -> None:
+        """The accelerator named, how many, and the memory the user says it has."""
+        text = question.lower()
+        a = self._match(tokens, self._accs, max_n=5)
+        adjacent: float | None = None
+        if a:
+            spec.accelerator = a[0]
+            spec.num_accelerators = understand.count_before(tokens, a[1])
+            last = tokens[a[2] - 1].lower()
+            first = _find_token(text, tokens[a[1]].lower())
+            for at in _token_positions(text, last):
+                end = at + len(last)
+                if spec.num_accelerators is None:
+                    spec.num_accelerators = understand.count_after(text, end)
+                adjacent = adjacent or understand.memory_after(text, end)
+            if spec.num_accelerators is None:
+                spec.num_accelerators = understand.count_star(text, first)
+            adjacent = adjacent or understand.memory_before(text, first)
+            if adjacent is not None:
+                spec.accelerator = self._variant_with_memory(spec.accelerator, adjacent)
+        apple = understand.apple_context(text) or bool(
+            spec.accelerator and spec.accelerator.startswith("apple-")
+        )
+        if apple:
+            spec.unified_memory_gb = adjacent or understand.unified_memory_gb(text)
+        else:
+            spec.device_memory_gb = adjacent or understand.device_memory_gb(text)
+            catalogued = (
+                self.catalog.accelerator(spec.accelerator).memory_gb if spec.accelerator else None
+            )
+            if spec.device_memory_gb is not None and spec.device_memory_gb == catalogued:
+                spec.device_memory_gb = None  # the catalogued card, as said
+            spec.system_ram_gb = understand.system_ram_gb(text)
+            if spec.device_memory_gb is not None and spec.num_accelerators is None:
+                spec.num_accelerators = self._generic_count(text)
+        if understand.cpu_only(text) and not spec.accelerator:
+            spec.cpu_only = True
+        if spec.system_ram_gb or spec.cpu_only:
+            spec.ram_kind, spec.ram_channels, spec.ram_mt_s = understand.ram_details(text)
+
+    def _variant_with_memory(self, acc_id: str, memory_gb: float) -> str:
+        """The catalogued variant of ``acc_id`` with the memory the user named ("A100 40G")."""
+        acc = self.catalog.accelerator(acc_id)
+        if acc.memory_gb == memory_gb:
+            return acc_id
+        base = re.sub(r"\d+\s*gb.*$", "", acc.name.lower()).strip()
+        base = re.sub(r"\b(sxm\d?|pcie|nvl)\b", "", base).strip()
+        same = [
+            x
+            for x in self.catalog.accelerators
+            if x.memory_gb == memory_gb
+            and x.vendor == acc.vendor
+            and x.name.lower().startswith(base)
+        ]
+        return same[0].id if same else acc_id
+
+    @staticmethod
+    def _generic_count(text: str) -> int | None:
+        """'two 12GB cards', '2 x 16 GB GPUs', '4x 24gb gpus'."""
+        m = re.search(
+            r"\b(\d+|two|three|four|five|six|eight|dual|quad)(?:\s*x\s*|\s+)\d+(?:\.\d+)?\s*"
+            r"(?:gb|g)\b\s*(?:\w+\s+)?(?:cards?|gpus?|vram)",
+            text,
+        ) or re.search(
+            r"\b(\d+|two|three|four|five|six|eight|dual|quad)\s+(?:\w+\s+){0,2}?"
+            r"(?:graphics cards|cards|gpus)\b",
+            text,
+        )
+        if not m:
+            return None
+        word = m.group(1)
+        return int(word) if word.isdigit() else understand.COUNT_WORDS.get(word)
+
+    @staticmethod
+    def _situation(text: str, spec: WorkloadSpec) -> None:
+        spec.kind = understand.question_kind(text)
+        spec.workload = understand.workload(text)
+        bare_train = spec.workload == "full_finetune" and not re.search(
+            r"fine-?\s?tun|finetun|\bsft\b", text
+        )
+        if bare_train and spec.tokens is not None and spec.tokens >= 1e10:
+            spec.workload = "pretraining"  # a bare "train" at pretraining scale (>= 10B tokens)
+        if spec.workload is None and (
+            spec.kind in ("fit", "speed", "troubleshoot", "explain")
+            and (spec.model or spec.params_b or spec.accelerator or spec.device_memory_gb)
+        ):
+            spec.workload = "inference"  # no training named: running the model is the default
+        spec.engine = understand.engine(text)
+        spec.kv_dtype = understand.kv_dtype(text)
+        dtype = understand.weight_dtype(understand.strip_kv_mentions(text))
+        if dtype is not None:
+            spec.dtype = dtype
+        if spec.workload == "qlora":
+            spec.method = "qlora"
+        elif spec.workload == "lora":
+            spec.method = spec.method or "lora"
+        if spec.kind == "speed" and spec.tokens_per_s is not None:
+            spec.observed_tokens_per_s, spec.tokens_per_s = spec.tokens_per_s, None
 
     def _quantities(self, text: str, spec: WorkloadSpec) -> None:
         if t := re.search(_NUM + _SCALE + r"\s*tokens?\b(?!\s*(?:/|per)\s*s)", text):
@@ -384,10 +560,6 @@ class Router:
             spec.context_tokens = (
                 k * 1024 if k in (2, 4, 8, 16, 32, 64, 128, 256, 512) else k * 1000
             )
-        for pattern, dtype in _DTYPES:
-            if re.search(pattern, text):
-                spec.dtype = dtype
-                break
         if re.search(r"\bqlora\b", text):
             spec.method = "qlora"
         elif re.search(r"\blora\b", text):
@@ -403,7 +575,7 @@ class Router:
         if r := re.search(_NUM + r"\s*(?:requests?|queries)\s*(?:/|per|a)\s*min", text):
             spec.requests_per_s = _num(r.group(1)) / 60
         if r := re.search(
-            _NUM + _SCALE + r"\s*(?:output\s*)?(?:tokens?|tok)\s*(?:/|per)\s*"
+            _NUM + _SCALE + r"\s*(?:output\s*)?(?:tokens?|toks?|t)\s*(?:/|per)\s*"
             r"(?:s\b|sec|second)",
             text,
         ):
@@ -461,6 +633,15 @@ class Router:
             found.append("tco")
         # sort into the canonical order
         return [i for i in INTENT_ORDER if i in found]
+
+
+def _find_token(text: str, token: str) -> int:
+    m = re.search(r"(?<![a-z0-9])" + re.escape(token), text)
+    return m.start() if m else -1
+
+
+def _token_positions(text: str, token: str) -> list[int]:
+    return [m.start() for m in re.finditer(r"(?<![a-z0-9])" + re.escape(token), text)]
 
 
 def spec_from_history(router: Router, questions: list[str]) -> WorkloadSpec:

@@ -25,6 +25,9 @@ from advisor.errors import AdvisorError
 from advisor.verify import Verifier, citations_in, number_supported, numbers_in, strip_citations
 
 Kind = Literal["answer", "decline", "injection", "clarify", "followup"]
+# A question on a person's own hardware is now answered by run_on_hardware, which reports the
+# same weights and KV-cache quantities under the same keys as inference_memory.
+SUCCESSOR_TOOLS: dict[str, tuple[str, ...]] = {"inference_memory": ("run_on_hardware",)}
 
 
 class NumberCheck(BaseModel):
@@ -132,11 +135,12 @@ def score_answer(
                 unsupported_numbers.append(value)
     numeric_ok = 0
     for check in case.numbers:
+        tools = {check.tool, *SUCCESSOR_TOOLS.get(check.tool, ())}
         got = next(
             (
                 v
                 for c in answer.tool_calls
-                if c.tool == check.tool
+                if c.tool in tools
                 for v in [numeric_value((c.result or {}).get("values", {}), check.value)]
                 if v is not None
             ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from importlib import resources
@@ -26,6 +27,15 @@ from advisor.evals.answers_eval import (
     score_answer,
     score_text,
     summarize,
+)
+from advisor.evals.real_eval import (
+    RealResult,
+    RealSet,
+    RealSummary,
+    load_real_set,
+    real_lines,
+    score_real,
+    summarize_real,
 )
 from advisor.evals.tools_eval import ToolsReport, load_tool_set, run_tools_eval
 
@@ -109,6 +119,34 @@ def run_answers(
             naive = _naive_cases(advisor, data, f"naive RAG ({backend})", progress)
             summaries.append(summarize(f"naive RAG ({backend})", naive))
             details += naive
+    return summaries, details
+
+
+def run_real(
+    backends: list[str],
+    settings: Settings,
+    kb: KnowledgeBase,
+    data: RealSet,
+    progress: Progress | None = None,
+) -> tuple[list[RealSummary], list[RealResult]]:
+    """The real-question set through Advisor.ask, for each backend; dev and held-out apart."""
+    summaries, details = [], []
+    for backend in backends:
+        s = settings.model_copy(update={"llm_backend": backend})
+        advisor = Advisor(s, kb, make_llm(s))
+        system = f"advisor ({backend})"
+        results = []
+        for n, case in enumerate(data.cases, start=1):
+            start = time.perf_counter()
+            answer = advisor.ask(case.question)
+            results.append(
+                score_real(case, answer, advisor.catalog, time.perf_counter() - start, system)
+            )
+            if progress:
+                progress(f"real questions ({backend})", n, len(data.cases))
+        for split in ("dev", "heldout"):
+            summaries.append(summarize_real(system, split, results))
+        details += results
     return summaries, details
 
 
@@ -329,6 +367,30 @@ def run_evals(
         data_json["answers"] = {
             "summaries": [asdict(s) for s in summaries],
             "cases": [asdict(r) for r in details],
+        }
+    if which in ("all", "answers", "real"):
+        rdata = load_real_set()
+        rsum, rdetails = run_real(backends, settings, kb, rdata, progress)
+        splits = Counter(c.split for c in rdata.cases)
+        md += [
+            "## Real questions",
+            "",
+            f"{len(rdata.cases)} questions people asked in public (`evals/real_questions.yaml`), "
+            f"each with a confirming answer: {splits['dev']} dev, {splits['heldout']} held out "
+            "(never tuned on).",
+            "",
+            *real_lines(rsum, rdetails, rdata),
+            "",
+        ]
+        for rs in rsum:
+            scores[f"real {rs.split}: {rs.system}"] = rs.pass_rate
+        held = [rs for rs in rsum if rs.split == "heldout"]
+        if held:
+            metrics["real_questions_heldout"] = min(rs.pass_rate for rs in held)
+            metrics["real_questions_dev"] = min(rs.pass_rate for rs in rsum if rs.split == "dev")
+        data_json["real_questions"] = {
+            "summaries": [asdict(rs) for rs in rsum],
+            "cases": [asdict(r) for r in rdetails],
         }
     thresholds = load_thresholds()
     missed = check_thresholds(metrics, thresholds)

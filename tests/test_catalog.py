@@ -95,7 +95,7 @@ def test_accelerator_lookup_accepts_what_people_type(typed, expected):
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("llama 3 70b", "llama-3.1-70b"), ("Llama-3.1-8B-Instruct", "llama-3.1-8b"),
+    [("llama 3 70b", "llama-3-70b"), ("Llama-3.1-8B-Instruct", "llama-3.1-8b"),
      ("deepseek v3", "deepseek-v3"), ("gpt-oss 120b", "gpt-oss-120b")],
 )
 def test_model_lookup(typed, expected):

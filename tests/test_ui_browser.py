@@ -79,6 +79,19 @@ def test_chat_in_a_real_browser(app_url):
         assert "[1]" in page.inner_text("#sources")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "ui-chat.png"))
+        # Enter sends, Shift+Enter starts a new line; the verdict sits at the top, on screen.
+        box = page.locator("#question textarea")
+        box.fill("can I run llama 3.1 8b at q4_k_m")
+        box.press("Shift+Enter")
+        box.type("on one RTX 3090?")
+        assert "\n" in box.input_value()
+        box.press("Enter")
+        page.wait_for_function(
+            "document.querySelector('#verdict').innerText.startsWith('Yes')", timeout=90_000)
+        top = page.locator("#verdict").bounding_box()
+        assert top is not None and 0 <= top["y"] < 1000 and top["y"] + top["height"] <= 1000
+        assert "RTX 3090" in page.inner_text("#verdict")
+        page.screenshot(path=str(ARTIFACTS / "ui-verdict.png"))
         # HTML in a message is shown inert, never executed.
         page.fill("#question textarea", '<img src=x onerror="window.__pwned=1"> IB vs RoCE?')
         page.click("#ask")

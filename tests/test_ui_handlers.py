@@ -25,7 +25,7 @@ def _last(gen):
 
 
 def test_chat_turn_shows_tools_answer_sources_and_plot(advisor):
-    history, answers, fig, sources, box = _last(
+    history, answers, fig, sources, box, verdict = _last(
         h.respond(advisor, "How many L4s to serve Llama 3 8B at 20 requests/s?", [], []))
     assert box == "" and len(answers) == 1
     tools = [m for m in history if m.get("metadata", {}).get("title", "").startswith(
@@ -36,6 +36,20 @@ def test_chat_turn_shows_tools_answer_sources_and_plot(advisor):
                           "content": "How many L4s to serve Llama 3 8B at 20 requests/s?"}
     assert any(m.get("metadata", {}).get("title", "").startswith("Sources") for m in history)
     assert fig is not None and "[1]" in sources
+    # the answer comes right after the question and opens with its verdict; the full tables
+    # follow as collapsed calculator messages, not inside the answer
+    answer_msg = history[1]
+    assert "metadata" not in answer_msg and answer_msg["content"].startswith("**")
+    assert "### Details" not in answer_msg["content"]
+    assert verdict.startswith("**") and verdict.split("**")[1] in answer_msg["content"]
+
+
+def test_fit_question_verdict_panel(advisor):
+    *_, verdict = _last(h.respond(
+        advisor, "I have two RTX 3090s and 64 GB of RAM; can I run Llama 3.1 70B at Q4_K_M?",
+        [], []))
+    assert verdict.startswith("**Yes:") and "RTX 3090" in verdict
+    assert "tokens/s" in verdict
 
 
 def test_streaming_yields_partial_text_first(advisor):
@@ -48,7 +62,7 @@ def test_follow_up_uses_previous_answers(advisor):
     _, answers, *_ = _last(h.respond(advisor, "how much does it cost to serve llama 3 70b on aws",
                                      [], []))
     _, answers, *_ = _last(h.respond(advisor, "what about on GCP?", [], answers))
-    assert answers[-1].spec.model == "llama-3.1-70b" and answers[-1].spec.provider == "gcp"
+    assert answers[-1].spec.model == "llama-3-70b" and answers[-1].spec.provider == "gcp"
 
 
 def test_empty_message_changes_nothing(advisor):

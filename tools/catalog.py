@@ -61,8 +61,12 @@ class Catalog:
 
     # -- lookups -----------------------------------------------------------------
     def accelerator(self, name: str) -> Accelerator:
-        hit = self._acc_index.get(_norm(name)) if isinstance(name, str) else None
-        return hit or _lookup("accelerator", name, self.accelerators, _acc_keys)
+        if isinstance(name, str):
+            for form in accelerator_forms(name):
+                hit = self._acc_index.get(form)
+                if hit is not None:
+                    return hit
+        return _lookup("accelerator", name, self.accelerators, _acc_keys)
 
     def model(self, name: str) -> Model:
         hit = self._model_index.get(_norm(name)) if isinstance(name, str) else None
@@ -116,6 +120,17 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9.]", "", text.lower()).replace(".", "")
 
 
+_VENDOR_WORDS = re.compile(r"^(?:nvidia|tesla|geforce|amd|radeon|instinct|intel|apple)+")
+
+
+def accelerator_forms(name: str) -> list[str]:
+    """Normalised spellings of an accelerator name: as typed, '80G' as '80GB', no vendor word."""
+    base = _norm(name)
+    forms = [base, re.sub(r"(\d)g$", r"\1gb", base), re.sub(r"(\d)g(?=[a-z])", r"\1gb", base)]
+    forms += [_VENDOR_WORDS.sub("", f) for f in list(forms)]
+    return [f for f in dict.fromkeys(forms) if f]
+
+
 def _acc_keys(a: Accelerator) -> list[str]:
     return [a.id, a.name, *a.aliases]
 
@@ -144,6 +159,15 @@ def _index(rows: Sequence[T], keys: Any) -> dict[str, T]:
     return index
 
 
+def _extends(key: str, wanted: str) -> bool:
+    """``key`` starts with ``wanted`` without continuing a trailing number of it."""
+    if not wanted or not key.startswith(wanted) or key == wanted:
+        return False
+    # After a number only a size unit may follow ("405" -> "405b"); "h20" -> "h200",
+    # "l40" -> "l40s" and "mi250" -> "mi250x" are other products.
+    return not (wanted[-1].isdigit() and key[len(wanted)] not in "bm")
+
+
 def _lookup(kind: str, name: str, rows: Sequence[T], keys: Any) -> T:
     if not isinstance(name, str) or not name.strip():
         raise UnknownNameError(kind, str(name), [_display(r) for r in rows[:5]])
@@ -151,8 +175,9 @@ def _lookup(kind: str, name: str, rows: Sequence[T], keys: Any) -> T:
     index = _index(rows, keys)
     if wanted in index:
         return index[wanted]
-    # A unique prefix/containment match ("llama 3.1 405" -> "llama-3.1-405b").
-    partial = {id(r): r for k, r in index.items() if wanted and (k.startswith(wanted))}
+    # A unique prefix match ("llama 3.1 405" -> "llama-3.1-405b"), but never one that
+    # extends a number: "h20" is not "h200", "l40" is not "l40s" (another product).
+    partial = {id(r): r for k, r in index.items() if _extends(k, wanted)}
     if len(partial) == 1:
         return next(iter(partial.values()))
     close = difflib.get_close_matches(wanted, list(index), n=8, cutoff=0.6)

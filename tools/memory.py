@@ -12,7 +12,14 @@ from advisor.errors import InvalidInputError
 
 from . import checks
 from .catalog import Catalog, load_catalog
-from .models import ModelRef, ModelSpec, bytes_per_param, normalize_dtype, resolve_model
+from .models import (
+    ModelRef,
+    ModelSpec,
+    bytes_per_param,
+    normalize_dtype,
+    resolve_model,
+    weight_bytes,
+)
 from .result import Alternative, Quantity, ToolResult, fmt, ref
 from .schema import Accelerator, Instance
 
@@ -101,7 +108,7 @@ def per_gpu_breakdown(
     batch_size: int,
     tp: int,
 ) -> MemoryBreakdown:
-    weights = spec.params_b * 1e9 * bytes_per_param(dtype)
+    weights = weight_bytes(spec, dtype)
     layout = kv_layout(spec, bytes_per_param(kv_dtype))
     kv = layout.bytes_for(context_tokens) * batch_size
     # KV heads split across TP ranks; with fewer KV heads than ranks they are replicated.
@@ -160,9 +167,9 @@ def inference_memory(
     spec = resolved.spec
     dtype = normalize_dtype(dtype)
     kv_dt = normalize_dtype(kv_dtype) if kv_dtype else ("fp8" if dtype == "fp8" else "bf16")
-    if kv_dt not in ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"):
+    if kv_dt not in ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4", "q8_0", "q4_0"):
         raise InvalidInputError(
-            f"KV-cache dtype {kv_dt!r} is not supported; use bf16, fp8 or int8."
+            f"KV-cache dtype {kv_dt!r} is not supported; use bf16, fp8, int8, q8_0 or q4_0."
         )
     assumptions = list(resolved.assumptions)
     warnings = list(resolved.warnings)
@@ -365,7 +372,7 @@ def _alternatives(
 
 
 def weights_gb(spec: ModelSpec, dtype: str) -> float:
-    return spec.params_b * 1e9 * bytes_per_param(dtype) / GB
+    return weight_bytes(spec, dtype) / GB
 
 
 def ceil_pow2(n: float) -> int:

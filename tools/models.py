@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from advisor.errors import InvalidInputError
 
 from .catalog import Catalog, load_catalog
+from .quant import FORMATS, format_keys, weight_format
 from .result import CatalogRef, ref
 from .schema import AttentionKind, Model
 
@@ -45,6 +46,7 @@ class ModelSpec(BaseModel):
     experts: int | None = Field(default=None, gt=0)
     active_experts: int | None = Field(default=None, gt=0)
     kind: str = "llm"
+    tie_embeddings: bool = False
 
     @property
     def active_b(self) -> float:
@@ -84,6 +86,7 @@ class ModelSpec(BaseModel):
             experts=m.experts,
             active_experts=m.active_experts,
             kind=m.kind,
+            tie_embeddings=m.tie_embeddings,
         )
 
 
@@ -193,45 +196,9 @@ def resolve_model(model: ModelRef, catalog: Catalog | None = None) -> ResolvedMo
     )
 
 
-# Bytes per parameter (weights) by dtype / quantization. GGUF figures are effective bits per
-# weight of llama.cpp block formats (block scale included); the K-quant mixes (_M) are the
-# averages over a Llama-style model, so they carry a range.
-DTYPE_BYTES: dict[str, float] = {
-    "fp32": 4.0,
-    "tf32": 4.0,
-    "bf16": 2.0,
-    "fp16": 2.0,
-    "fp8": 1.0,
-    "int8": 1.0,
-    "int4": 0.5,
-    "fp4": 0.5,
-    "nf4": 0.5,
-    "q8_0": 8.5 / 8,
-    "q6_k": 6.5625 / 8,
-    "q5_k_m": 5.7 / 8,
-    "q4_k_m": 4.85 / 8,
-    "q4_0": 4.5 / 8,
-    "q4_1": 5.0 / 8,
-    "q3_k_m": 3.9 / 8,
-    "q2_k": 3.35 / 8,
-}
-DTYPE_ALIASES = {
-    "float32": "fp32",
-    "float16": "fp16",
-    "half": "fp16",
-    "bfloat16": "bf16",
-    "16bit": "bf16",
-    "16-bit": "bf16",
-    "8bit": "int8",
-    "8-bit": "int8",
-    "4bit": "int4",
-    "4-bit": "int4",
-    "gptq": "int4",
-    "awq": "int4",
-    "mxfp4": "fp4",
-    "nvfp4": "fp4",
-    "qlora": "nf4",
-}
+# Bytes per parameter by weight format: see :mod:`advisor.tools.quant` for the effective bits
+# per weight of each format and their sources.
+DTYPE_BYTES: dict[str, float] = {k: f.bits / 8 for k, f in FORMATS.items()}
 # Which accelerator throughput field serves each weight dtype for compute.
 COMPUTE_FIELD = {
     "fp32": "fp32_tflops",
@@ -245,14 +212,40 @@ COMPUTE_FIELD = {
 
 
 def normalize_dtype(dtype: str) -> str:
-    key = str(dtype).strip().lower().replace(" ", "")
-    key = DTYPE_ALIASES.get(key, key)
-    if key not in DTYPE_BYTES:
+    fmt_ = weight_format(dtype)
+    if fmt_ is None:
         raise InvalidInputError(
-            f"Unknown dtype {dtype!r}.", hint=f"use one of: {', '.join(DTYPE_BYTES)}."
+            f"Unknown dtype {dtype!r}.",
+            hint=f"use one of: {', '.join(format_keys())}, or an EXL2 size like '4.65bpw'.",
         )
-    return key
+    return fmt_.key
 
 
 def bytes_per_param(dtype: str) -> float:
-    return DTYPE_BYTES[normalize_dtype(dtype)]
+    fmt_ = weight_format(dtype)
+    if fmt_ is None:
+        normalize_dtype(dtype)  # raises the typed error
+        raise AssertionError("unreachable")
+    return fmt_.bits / 8
+
+
+def embedding_params(spec: ModelSpec) -> float:
+    """Parameters in the input embedding and output head (one matrix when tied)."""
+    return spec.vocab_size * spec.hidden_size * (1 if spec.tie_embeddings else 2)
+
+
+def weight_bytes(spec: ModelSpec, dtype: str) -> float:
+    """Bytes of all weights in ``dtype``; formats that keep embeddings in 16 bits count them so.
+
+    Example: Llama 2 7B in GPTQ g128: (6.74e9 - 0.262e9) x 4.156/8 + 0.262e9 x 2 = 3.89e9 B
+    (the published 4-bit GPTQ checkpoint is 3.9 GB).
+    """
+    fmt_ = weight_format(dtype)
+    if fmt_ is None:
+        normalize_dtype(dtype)
+        raise AssertionError("unreachable")
+    total = spec.params_b * 1e9
+    if not fmt_.embeddings_16bit:
+        return total * fmt_.bits / 8
+    embed = min(embedding_params(spec), total * 0.5)
+    return (total - embed) * fmt_.bits / 8 + embed * 2

@@ -302,6 +302,9 @@ def serving_estimate(
         "tpot_ms_batch1": Quantity(
             label="Time per output token at batch 1", value=single.tpot_s * 1000, unit="ms"
         ),
+        "tokens_per_s_per_stream": Quantity(
+            label="One stream at batch 1", value=1 / single.tpot_s, unit="tok/s"
+        ),
         "tokens_per_s": Quantity(
             label="Output tokens/s per replica",
             value=rl.tokens_per_s,

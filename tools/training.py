@@ -279,6 +279,7 @@ def training_memory(
     activation_checkpointing: bool = False,
     lora_rank: int = 16,
     accelerator: str | None = None,
+    device_memory_gb: float | None = None,
     catalog: Catalog | None = None,
 ) -> ToolResult:
     """Peak memory per GPU for full fine-tuning (mixed-precision AdamW), LoRA or QLoRA.
@@ -371,6 +372,13 @@ def training_memory(
             alternatives = _memory_alternatives(
                 spec, cat, method, n, zero_stage, mb, s, activation_checkpointing, r, acc
             )
+    elif device_memory_gb is not None:
+        mem = checks.positive("device_memory_gb", device_memory_gb, upper=4096)
+        fits = total / GB <= mem
+        values["fits"] = Quantity(label=f"Fits a {mem:g} GB GPU", value=fits)
+        headline += f" -> {'fits' if fits else 'does NOT fit'} on a {mem:g} GB GPU"
+        if not fits:
+            warnings.append(f"Does not fit in {mem:g} GB.")
     return ToolResult(
         tool="training_memory",
         headline=headline + ".",

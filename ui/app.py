@@ -26,6 +26,7 @@ def _chat_tab(advisor: Advisor) -> None:
     answers = gr.State([])
     with gr.Row():
         with gr.Column(scale=3):
+            verdict = gr.Markdown(h.VERDICT_PLACEHOLDER, elem_id="verdict")
             chatbot = gr.Chatbot(
                 label="Advisor",
                 height=560,
@@ -36,7 +37,8 @@ def _chat_tab(advisor: Advisor) -> None:
             box = gr.Textbox(
                 placeholder="Ask about sizing, cost, cloud vs on-prem, hardware…",
                 show_label=False,
-                lines=2,
+                # one line: Enter sends, Shift+Enter starts a new line (the box grows to 8)
+                lines=1,
                 max_lines=8,
                 elem_id="question",
             )
@@ -48,12 +50,21 @@ def _chat_tab(advisor: Advisor) -> None:
         with gr.Column(scale=2):
             plot = gr.Plot(label="Plot", elem_id="plot")
             sources = gr.Markdown("_Sources of the latest answer appear here._", elem_id="sources")
-    outputs = [chatbot, answers, plot, sources, box]
+    outputs = [chatbot, answers, plot, sources, box, verdict]
     respond = partial(h.respond, advisor)
     send.click(respond, [box, chatbot, answers], outputs, api_name="chat")
     box.submit(respond, [box, chatbot, answers], outputs, api_name=False)
     clear.click(
-        lambda: ([], [], None, "_Sources of the latest answer appear here._", ""), None, outputs
+        lambda: (
+            [],
+            [],
+            None,
+            "_Sources of the latest answer appear here._",
+            "",
+            h.VERDICT_PLACEHOLDER,
+        ),
+        None,
+        outputs,
     )
     export.click(h.export_conversation, answers, export)
 

@@ -85,19 +85,35 @@ def _figure_for(answer: Answer) -> Any:
     return None
 
 
+VERDICT_PLACEHOLDER = "_The verdict of the latest answer appears here._"
+
+
+def verdict_markdown(answer: Answer | None, streamed: str = "") -> str:
+    """The panel above the chat: the latest verdict and its key numbers, never scrolled away."""
+    if answer is not None:
+        head = answer.main_text().split("### Guidance", 1)[0]
+        return head.split("Assumed:", 1)[0].strip() or VERDICT_PLACEHOLDER
+    return streamed.strip() or VERDICT_PLACEHOLDER
+
+
 def respond(
     advisor: Advisor,
     message: str,
     history: list[dict[str, Any]] | None,
     answers: list[Answer] | None,
-) -> Iterator[tuple[list[dict[str, Any]], list[Answer], Any, str, str]]:
-    """Stream one chat turn: (chat messages, answers so far, plot, sources panel, textbox)."""
+) -> Iterator[tuple[list[dict[str, Any]], list[Answer], Any, str, str, str]]:
+    """Stream one chat turn: (chat messages, answers, plot, sources panel, textbox, verdict).
+
+    The answer message leads with the verdict; the calculators' full tables follow it as
+    collapsed messages, and the verdict with its key numbers also sits in the panel above.
+    """
     history = list(history or [])
     answers = list(answers or [])
     text = (message or "").strip()
+    last = answers[-1] if answers else None
     if not text:
         gr.Warning("Type a question first.")
-        yield history, answers, None, sources_markdown(answers[-1] if answers else None), ""
+        yield history, answers, None, sources_markdown(last), "", verdict_markdown(last)
         return
     if len(text) > MAX_MESSAGE_CHARS:
         gr.Warning(
@@ -108,30 +124,43 @@ def respond(
     history.append({"role": "user", "content": text})
     history.append({"role": "assistant", "content": "…"})
     streamed = ""
+    head = ""
     final: Answer | None = None
     try:
         for item in advisor.stream(text, answers):
             if isinstance(item, str):
+                part = getattr(item, "part", "")
+                if part == "details":
+                    continue  # shown as collapsed calculator messages at the end
                 streamed += item
+                if part in ("verdict", "numbers"):
+                    head += item
                 history[-1] = {"role": "assistant", "content": streamed}
-                yield history, answers, None, "", ""
+                yield history, answers, None, "", "", verdict_markdown(None, head)
             else:
                 final = item
     except AdvisorError as exc:
         history[-1] = {"role": "assistant", "content": f"Error: {exc}"}
-        yield history, answers, None, "", ""
+        yield history, answers, None, "", "", VERDICT_PLACEHOLDER
         return
     assert final is not None
     answers.append(final)
-    body = final.text
+    body = final.main_text()
     if final.warnings:
         body += "\n\n" + "\n".join(f"> Warning: {w}" for w in final.warnings[:5])
     tool_msgs = [_tool_message(c) for c in final.tool_calls]
-    history = history[:-1] + tool_msgs + [{"role": "assistant", "content": body}]
+    history = history[:-1] + [{"role": "assistant", "content": body}] + tool_msgs
     src = _sources_message(final)
     if src:
         history.append(src)
-    yield history, answers, _figure_for(final), sources_markdown(final), ""
+    yield (
+        history,
+        answers,
+        _figure_for(final),
+        sources_markdown(final),
+        "",
+        verdict_markdown(final),
+    )
 
 
 def export_conversation(answers: list[Answer] | None) -> str:

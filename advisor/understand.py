@@ -1,0 +1,430 @@
+"""Question understanding: the user's situation and the kind of question, by rules kept as data.
+
+Real users describe their situation rather than fill slots: "I have two 3090s and 64 GB of RAM;
+can I run a 70B at Q4_K_M?" carries the hardware they own (2 x 24 GB, 64 GB system RAM), a
+model size, a quantization format and a question kind (fit). Each table below maps patterns to
+slots; :func:`read_situation` applies them to a question and fills a :class:`WorkloadSpec`.
+No model is involved, so the result is the same every time and testable line by line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+QuestionKind = Literal[
+    "fit",
+    "speed",
+    "capacity",
+    "duration",
+    "cost",
+    "choose",
+    "availability",
+    "explain",
+    "troubleshoot",
+]
+Workload = Literal["inference", "batch_inference", "pretraining", "full_finetune", "lora", "qlora"]
+
+# -- the kind of question: first matching rule wins -------------------------------------
+# Strong cues come first (an error message, "can I run"), weaker ones later ("how much
+# memory", "which"). A question with none of them falls back to _default_kind().
+KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
+    (
+        "availability",
+        r"\b(?:not available|unavailable|availability|available in|offered in|quotas?|"
+        r"stockouts?|out of stock|no capacity|insufficient\w*capacity|"
+        r"zone_resource_pool_exhausted|resource_pool_exhausted|capacity (?:error|issue|problem)s?|"
+        r"which regions?|in (?:my|this|that) region|limit increase|gr[ae]yed out)\b",
+    ),
+    (
+        "troubleshoot",
+        r"\b(?:oom|ooms|oomed|out of memory|outofmemoryerror|cuda error|errors?|exception|"
+        r"traceback|crash\w*|fails?|failed|failing|failure|timed? ?out|timeouts?|hangs?|hanging|"
+        r"stuck|not working|doesn'?t work|does not work|won'?t (?:load|start|run)|killed|"
+        r"segfault|segmentation fault|runtimeerror|cannot allocate|can'?t allocate|"
+        r"unable to allocate|tried to allocate|nccl warn|watchdog|deadlock|nan loss|"
+        r"too much (?:ram|memory|vram)|eat(?:s|en|ing)? (?:all )?(?:the )?(?:ram|memory|vram))\b",
+    ),
+    (
+        "fit",
+        r"\b(?:can (?:i|we|it|you|one) (?:even )?(?:run|load|fit|use|host|serve|deploy|"
+        r"fine-?tune|train|do|infer)|(?:will|would|does|do|could) (?:it|this|that|they|\w+ \d+b) "
+        r"(?:fit|run|work)|is it possible to (?:run|load|fit|fine-?tune|train)|possible to run|"
+        r"able to (?:run|load|fine-?tune)|enough (?:vram|memory|ram)|fits? (?:in|on|into)|"
+        r"fit (?:it|this|that)|is \d+ ?gb enough|(?:required|needed|enough) to (?:run|load|train|"
+        r"fine-?tune)|too (?:large|big) for|possible (?:to )?(?:run|load|train|fine-?tune|infer)|"
+        r"how many gb|(?:will|would|can|could|does|do)\b[^.?!]{0,50}\b(?:run|load|fit|work)\b)"
+        r"|能否|能不能|可以跑|跑得动|跑起来",
+    ),
+    (
+        "speed",
+        r"(?:\btok(?:en)?s?\s*/\s*(?:s|sec|second)\b|\bt/s\b|\btokens? (?:per|a) second\b|速度|"
+        r"\bhow fast\b|\bspeeds?\b|\bslow\w*\b|\bfaster\b|\bprompt processing\b|\bit/s\b|"
+        r"\bms per token\b|\bms/token\b|\btime to first token\b|\bttft\b|"
+        r"\blatency per token\b|\btime per (?:output )?token\b)",
+    ),
+    (
+        "duration",
+        r"\b(?:how long|how many (?:days|hours|weeks|months)|time to (?:train|fine-?tune)|"
+        r"take to (?:train|fine-?tune|pretrain)|training time|wall[- ]clock|eta|gpu[- ]hours|"
+        r"number of hours|how much (?:resources?|compute|time) (?:it |did it |does it )?"
+        r"(?:took|take))\b",
+    ),
+    (
+        "capacity",
+        r"\b(?:how many (?:gpus?|cards?|nodes?|[ahlb]\d{2,3}s?|instances?|servers?|"
+        r"accelerators?|replicas?|chips?)|requests? (?:per|a|/) ?s(?:ec(?:ond)?)?|rps|qps|"
+        r"concurrent (?:users|requests?|sessions)|\d+ (?:users|requests)|simultaneous users|"
+        r"max[_ -]?num[_ -]?seqs|overloaded)\b",
+    ),
+    (
+        "cost",
+        r"(?:\$|\b(?:costs?|costing|price[sd]?|pricing|cheap\w*|expensive|budget|"
+        r"per million tokens|tco|break[- ]even|spend|bill\w*|how much money|"
+        r"bought vs rented|buy vs rent)\b)",
+    ),
+    (
+        "fit",
+        r"\b(?:how much (?:vram|memory|gpu memory|ram|hbm)|vram (?:needed|required|"
+        r"requirements?|usage)|memory (?:requirements?|needed|footprint|usage)|"
+        r"(?:need|require)s? (?:\w+ )?(?:vram|gpu memory)|minimum (?:gpu|hardware|vram)|"
+        r"run (?:it|this|that|\w+(?: \w+)?) on|hardware requirements?)\b",
+    ),
+    (
+        "choose",
+        r"\b(?:which (?:gpu|card|one|instance|cloud|provider|accelerator|option|model|"
+        r"setup|is better|should)|should (?:i|we) (?:buy|get|use|go|rent|pick|choose|"
+        r"upgrade)|vs\.?|versus|better|recommend\w*|best|compare|comparison|worth it|"
+        r"cloud or on-?prem\w*|on-?prem\w* or cloud|buy or rent|rent or buy)\b",
+    ),
+    (
+        "explain",
+        r"\b(?:what (?:is|are|does|do)|what's|whats|difference|explain\w*|how (?:does|do) "
+        r"\w+ work|why|when (?:to|should)|meaning|pros and cons|expected|can (?:we|i) enable|"
+        r"tradeoffs?|trade-offs?)\b",
+    ),
+)
+_KIND_RES = tuple((kind, re.compile(p, re.I)) for kind, p in KIND_RULES)
+
+# -- precision and quantization: the first pattern that matches wins ---------------------
+WEIGHT_FORMAT_RULES: tuple[tuple[str, str], ...] = (
+    (r"\b(?:exl2[ _-]?)?(\d(?:\.\d+)?)\s*-?\s*bpw\b", "exl2-{0}"),
+    (r"\bexl2\b[^\d]{0,12}(\d(?:\.\d+)?)\b", "exl2-{0}"),
+    (r"\b(i?q[2-8]_(?:k_[sml]|k_xl|k|[01]|xxs|xs|s|m|nl))\b", "{0}"),
+    (r"\b(?:q4km|q4-k-m)\b", "q4_k_m"),
+    (r"\b(?:q5km|q5-k-m)\b", "q5_k_m"),
+    (r"\bmxfp4\b", "mxfp4"),
+    (r"\bnvfp4\b|\bfp4\b", "fp4"),
+    (r"\bgptq\b", "gptq"),
+    (r"\bawq\b", "awq"),
+    (r"\bnf4\b|\bbnb[ -]?4\s*-?bit\b|\bload_in_4bit\b|\bbitsandbytes\b.{0,20}\b4[ -]?bit\b", "nf4"),
+    (r"\bload_in_8bit\b|\bllm\.int8\b|\bbitsandbytes\b.{0,20}\b8[ -]?bit\b", "int8"),
+    (r"\bfp8\b|\bfloat8\b|\be4m3\b|\b8[- ]?bit float", "fp8"),
+    (r"\bint8\b|\b8[- ]?bits?\b|\bw8a8\b", "int8"),
+    (r"\bint4\b|\b4[- ]?bits?\b|\bw4a16\b", "int4"),
+    (r"\bq8\b", "q8_0"),
+    (r"\bq4\b", "q4_0"),
+    (r"\bq5\b", "q5_k_m"),
+    (r"\bq6\b", "q6_k"),
+    (r"\bbf16\b|\bbfloat16\b", "bf16"),
+    (r"\bfp16\b|\bfloat16\b|\bf16\b|\bhalf precision\b|\b16[- ]?bits?\b", "fp16"),
+    (r"\bfp32\b|\bfloat32\b|\bfull precision\b", "fp32"),
+)
+_WEIGHT_RES = tuple((re.compile(p, re.I), key) for p, key in WEIGHT_FORMAT_RULES)
+KV_CACHE_RULES: tuple[tuple[str, str], ...] = (
+    (
+        r"(?:cache[-_ ]type[-_ ]?[kv]?|kv[- ]?cache(?: in| at| to)?|ctk|ctv)\s*[= ]?\s*"
+        r"(q8_0|q4_0|q8|q4|fp8|int8|f16|fp16|bf16|int4)\b",
+        "{0}",
+    ),
+    (r"\b(q8_0|q4_0|fp8|int8|int4|q8|q4)\s*(?:quantized\s*)?kv[- ]?cache\b", "{0}"),
+)
+_KV_RES = tuple((re.compile(p, re.I), key) for p, key in KV_CACHE_RULES)
+
+# -- workload and engine ------------------------------------------------------------------
+WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
+    ("qlora", r"\bq-?lora\b"),
+    ("lora", r"\blora\b|\bpeft\b|\badapters?\b"),
+    ("full_finetune", r"\bfull(?:[- ]parameter)? fine-?\s?tun\w*|\bfull fine ?tun\w*|\bfull-?ft\b"),
+    ("pretraining", r"\bpre-?train\w*\b|\btrain(?:ing)? (?:\w+ )?from scratch\b"),
+    ("full_finetune", r"\bfine-?\s?tun\w*|\bfinetun\w*|\bsft\b"),
+    ("full_finetune", r"\btrain(?:ing|s|ed)?\b(?! data)"),  # bare "train": see route
+    ("batch_inference", r"\bbatch (?:inference|processing|jobs?)\b|\boffline inference\b"),
+    (
+        "inference",
+        r"\binfer(?:ence|ring)?\b|\brun(?:ning|s)?\b|\b跑|\bserv\w+\b|\bchat\w*\b|\bgenerat\w+\b|"
+        r"\btok(?:en)?s?/s\b|\bt/s\b|\bload\w*\b|\bhost\w*\b|\bdeploy\w*\b",
+    ),
+)
+_WORKLOAD_RES = tuple((w, re.compile(p, re.I)) for w, p in WORKLOAD_RULES)
+ENGINE_RULES: tuple[tuple[str, str], ...] = (
+    ("ollama", r"\bollama\b"),
+    ("koboldcpp", r"\bkoboldcpp\b"),
+    ("lm studio", r"\blm ?studio\b"),
+    ("ktransformers", r"\bktransformers\b"),
+    (
+        "llama.cpp",
+        r"\bllama[ .\-_]?cpp\b|\bllama-server\b|\bllama-cli\b|\b-ngl\b|"
+        r"\bn_gpu_layers\b|\bgguf\b",
+    ),
+    ("mlc-llm", r"\bmlc[- ]?llm\b|\bmlc\b"),
+    ("fastchat", r"\bfastchat\b"),
+    ("gpt-fast", r"\bgpt-fast\b"),
+    ("h2ogpt", r"\bh2ogpt\b"),
+    ("jan", r"\bjan\.ai\b|\bjan app\b"),
+    ("vllm", r"\bvllm\b"),
+    ("tgi", r"\btgi\b|\btext-generation-inference\b"),
+    ("sglang", r"\bsglang\b"),
+    ("exllama", r"\bexllama\w*\b|\btabbyapi\b|\bexl2\b"),
+    ("tensorrt-llm", r"\btensorrt[- ]?llm\b|\btrt-?llm\b"),
+    ("mlx", r"\bmlx\b"),
+    ("deepspeed", r"\bdeepspeed\b|\bzero[- ]?[123]\b"),
+    ("fsdp", r"\bfsdp\b"),
+    ("unsloth", r"\bunsloth\b"),
+    ("axolotl", r"\baxolotl\b"),
+    ("transformers", r"\btransformers\b|\bfrom_pretrained\b|\bhugging ?face\b|\bpipeline\(\b"),
+)
+_ENGINE_RES = tuple((e, re.compile(p, re.I)) for e, p in ENGINE_RULES)
+
+# -- the hardware people own ---------------------------------------------------------------
+_GB = r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g|gigs?|gigabytes?)\b"
+VRAM_RULES = (
+    _GB + r"\s*(?:of\s+)?(?:vram|v-ram|gpu memory|gpu ram|video memory|graphics memory|"
+    r"hbm\w*|gddr\w*|dedicated)",
+    _GB + r"\s*(?:\w+\s+){0,2}?(?:card|gpu|graphics card|video card)s?\b",
+    r"(?:vram|gpu memory)\s*(?:of|is|:|=)?\s*" + _GB,
+    r"显存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
+)
+SYSTEM_RAM_RULES = (
+    _GB + r"\s*(?:of\s+)?(?:(?:system|cpu|main|host|ddr\d\w*|ecc)\s+)*d?ram\b(?!\s*bandwidth)",
+    _GB + r"\s*(?:of\s+)?(?:system|cpu|main|host)\s+memory\b",
+    r"\b(\d{1,4})\s*(?:gb\s*)?ram\b",
+    r"\b(?:d?ram|system memory)\s*(?:is|of|:|=)?\s*" + _GB,
+    r"内存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
+    _GB + r"\s*(?:of\s+)?(?:lp)?ddr\d",
+)
+UNIFIED_RULES = (
+    _GB + r"\s*(?:of\s+)?(?:unified|shared)\s*(?:memory|ram)?",
+    r"\bunified memory\s*(?:of|is|:)?\s*" + _GB,
+)
+APPLE_CUES = (
+    r"\b(?:mac|macs|macbook\w*|macos|imac|apple|apple silicon|mac ?studio|mac ?mini|"
+    r"m[1-5](?:\s*(?:pro|max|ultra))?)\b"
+)
+_APPLE_RE = re.compile(APPLE_CUES, re.I)
+CPU_ONLY_RULES = (
+    r"\bcpu[- ]only\b|\bonly (?:a |the |my )?cpu\b|\bno (?:dedicated )?gpu\b|"
+    r"\bwithout (?:a |any )?gpu\b|"
+    r"\bon (?:the |my |a )?cpu\b|\bjust (?:the |my |a )?cpu\b|\bcpu inference\b|"
+    r"\b(?:no|without) (?:a )?graphics card\b",
+)
+RAM_KIND_RE = re.compile(r"\b(lpddr5x|lpddr5|ddr5|ddr4|ddr3)(?:[- @]?(\d{4}))?\b", re.I)
+RAM_CHANNEL_RE = re.compile(
+    r"\b(dual|quad|octa|two|four|six|eight|twelve|\d{1,2})[- ]channels?\b", re.I
+)
+_CHANNEL_WORDS = {
+    "dual": 2,
+    "two": 2,
+    "quad": 4,
+    "four": 4,
+    "six": 6,
+    "octa": 8,
+    "eight": 8,
+    "twelve": 12,
+}
+COUNT_WORDS = {
+    "one": 1,
+    "single": 1,
+    "a": 1,
+    "an": 1,
+    "my": 1,
+    "two": 2,
+    "dual": 2,
+    "pair": 2,
+    "three": 3,
+    "four": 4,
+    "quad": 4,
+    "five": 5,
+    "six": 6,
+    "eight": 8,
+    "ten": 10,
+    "twelve": 12,
+    "sixteen": 16,
+}
+# What a computed answer's guidance should be about: the topic of the question, not the
+# names in it (a sizing question about Llama 2 70B is about GPU memory, not about Llama).
+TOPIC_TERMS: dict[tuple[str, str], str] = {
+    ("fit", "inference"): "GPU memory needed to run a model: weights, KV cache, quantization, "
+    "offload to CPU RAM",
+    ("fit", "training"): "fine-tuning memory: optimizer states, gradients, activations, LoRA, "
+    "QLoRA, gradient checkpointing",
+    ("speed", "inference"): "tokens per second of one stream: decode bound by memory bandwidth, "
+    "prompt processing",
+    ("troubleshoot", "inference"): "out of memory when running a model: KV cache, context, "
+    "memory fraction",
+    ("troubleshoot", "training"): "out of memory in training: optimizer states, activations, "
+    "micro-batch, checkpointing",
+    ("capacity", "inference"): "serving throughput, concurrency, batching and GPUs needed",
+    ("duration", "training"): "training time: FLOPs, GPU-hours, utilization (MFU)",
+}
+_GENERIC = "gpu gpus card cards memory model models instruct chat base nvidia amd intel apple"
+_GENERIC += " the a and with pro max ultra mini plus super ti sxm pcie nvl hf gguf"
+GENERIC_NAME_WORDS = frozenset(_GENERIC.split(" "))
+
+# A model family named without a size that has one obvious default.
+FAMILY_DEFAULTS: dict[str, tuple[str, str]] = {
+    "mixtral": ("mixtral-8x7b", "'Mixtral' read as Mixtral 8x7B (say 8x22B for the larger one)."),
+}
+
+
+def question_kind(text: str) -> QuestionKind | None:
+    for kind, pattern in _KIND_RES:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+_NEGATED = re.compile(r"(?:without|not|no|instead of|rather than|non-?)\s*(?:the\s+|a\s+)?$", re.I)
+
+
+def weight_dtype(text: str) -> str | None:
+    """The weight format named ("Q4_K_M", "GPTQ", "4.65bpw"), normalised; not a negated one."""
+    from advisor.tools.quant import weight_format
+
+    for pattern, key in _WEIGHT_RES:
+        for m in pattern.finditer(text):
+            if _NEGATED.search(text[max(0, m.start() - 14) : m.start()]):
+                continue  # "without GPTQ", "non-quantized"
+            raw = key.format(*(g.lower() for g in m.groups() if g)) if m.groups() else key
+            fmt_ = weight_format(raw)
+            if fmt_ is not None:
+                return str(fmt_.key)
+    return None
+
+
+def kv_dtype(text: str) -> str | None:
+    for pattern, key in _KV_RES:
+        m = pattern.search(text)
+        if m:
+            value = key.format(m.group(1).lower())
+            return {"q8": "q8_0", "q4": "q4_0", "f16": "fp16"}.get(value, value)
+    return None
+
+
+def strip_kv_mentions(text: str) -> str:
+    """The text without its KV-cache precision phrases (so they do not read as weights)."""
+    for pattern, _ in _KV_RES:
+        text = pattern.sub(" ", text)
+    return text
+
+
+def workload(text: str) -> Workload | None:
+    for w, pattern in _WORKLOAD_RES:
+        for m in pattern.finditer(text):
+            if not _NEGATED.search(text[max(0, m.start() - 14) : m.start()]):
+                return w  # "without peft" is not LoRA
+    return None
+
+
+def engine(text: str) -> str | None:
+    for e, pattern in _ENGINE_RES:
+        if pattern.search(text):
+            return e
+    return None
+
+
+def _first_gb(rules: tuple[str, ...], text: str) -> float | None:
+    for rule in rules:
+        m = re.search(rule, text, re.I)
+        if m:
+            value = float(m.group(1))
+            if 0 < value <= 65536:
+                return value
+    return None
+
+
+def apple_context(text: str) -> bool:
+    return bool(_APPLE_RE.search(text))
+
+
+def device_memory_gb(text: str) -> float | None:
+    return _first_gb(VRAM_RULES, text)
+
+
+def system_ram_gb(text: str) -> float | None:
+    return _first_gb(SYSTEM_RAM_RULES, text)
+
+
+def unified_memory_gb(text: str) -> float | None:
+    """Unified memory of a Mac: said outright, or any 'N GB' in a question about a Mac."""
+    value = _first_gb(UNIFIED_RULES, text)
+    if value is None and apple_context(text):
+        value = system_ram_gb(text) or _first_gb((_GB,), text)
+    return value
+
+
+def cpu_only(text: str) -> bool:
+    return any(re.search(rule, text, re.I) for rule in CPU_ONLY_RULES)
+
+
+def ram_details(text: str) -> tuple[str | None, int | None, int | None]:
+    """(DDR kind, channels, MT/s) if the question says them."""
+    kind = rate = channels = None
+    if m := RAM_KIND_RE.search(text):
+        kind = m.group(1).upper()
+        rate = int(m.group(2)) if m.group(2) else None
+    if m := RAM_CHANNEL_RE.search(text):
+        word = m.group(1).lower()
+        channels = _CHANNEL_WORDS.get(word) or (int(word) if word.isdigit() else None)
+    return kind, channels, rate
+
+
+def count_before(tokens: list[str], start: int) -> int | None:
+    """A device count written before the device name: '2x', '2 x', 'two', 'dual', 'a pair of'."""
+    before = [t.lower() for t in tokens[max(0, start - 3) : start]]
+    if not before:
+        return None
+    last = before[-1]
+    if m := re.fullmatch(r"(\d+)x?", last):
+        return int(m.group(1))
+    if last == "x" and len(before) >= 2 and before[-2].isdigit():
+        return int(before[-2])
+    if last in COUNT_WORDS and last not in ("a", "an", "my", "single", "one"):
+        return COUNT_WORDS[last]
+    if last == "of" and len(before) >= 2 and before[-2] == "pair":
+        return 2
+    return None
+
+
+def count_star(text: str, name_start: int) -> int | None:
+    """'8*A100', '8 * 24G A10g': a count joined to the name by '*' (memory may sit between)."""
+    if name_start < 0:
+        return None
+    m = re.search(r"(\d{1,3})\s*\*\s*(?:\d+(?:\.\d+)?\s*g(?:b|ib)?\s*)?$", text[:name_start], re.I)
+    return int(m.group(1)) if m else None
+
+
+def memory_after(text: str, name_end: int) -> float | None:
+    """Memory written right after a device name: 'V100 16GB', 'A100 (40G)', '4090 48g'."""
+    m = re.match(r"[\s(\-]*(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\b", text[name_end:], re.I)
+    if m:
+        value = float(m.group(1))
+        return value if 0 < value <= 4096 else None
+    return None
+
+
+def memory_before(text: str, name_start: int) -> float | None:
+    """Memory written right before a device name: '8gb rtx 3060', 'a 24GB 3090'."""
+    if name_start < 0:
+        return None
+    m = re.search(r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\s*[-(]?\s*$", text[:name_start], re.I)
+    if m:
+        value = float(m.group(1))
+        return value if 0 < value <= 4096 else None
+    return None
+
+
+def count_after(text: str, name_end: int) -> int | None:
+    """A count written after the device name: 'RTX 3090 x2', '3090 (x4)'."""
+    m = re.match(r"\s*\(?\s*x\s?(\d{1,3})\b", text[name_end:], re.I)
+    return int(m.group(1)) if m else None

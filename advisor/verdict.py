@@ -1,0 +1,268 @@
+"""The first sentence of an answer: the verdict for what was asked, built from tool results.
+
+Deterministic: every number in a verdict is read from a calculator result. Fit questions get
+yes / no / yes-with-changes plus the cheapest change that makes it work; speed questions get
+the tokens/s of one stream (and, when the user reports a speed, whether it is normal);
+troubleshooting questions about memory get the reason in numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from advisor.route import WorkloadSpec
+from advisor.tools.result import Quantity, ToolResult, fmt
+
+NORMAL_SLACK = 0.7  # a reported speed within [low x 0.7, high / 0.7] counts as normal
+
+
+@dataclass(frozen=True)
+class Verdict:
+    text: str
+    answer: str  # yes | no | yes_with_changes | info
+    key_numbers: list[str]
+
+
+def _q(result: ToolResult, key: str) -> Quantity | None:
+    return result.values.get(key)
+
+
+def _num(result: ToolResult, key: str) -> float | None:
+    q = _q(result, key)
+    if q is None or isinstance(q.value, (bool, str)):
+        return None
+    return float(q.value)
+
+
+def _speed_range(q: Quantity) -> str:
+    if q.low is not None and q.high is not None:
+        return f"{fmt(q.low, '')}-{fmt(q.high, 'tokens/s')}"
+    return str(fmt(float(q.value), "tokens/s"))
+
+
+def _status(result: ToolResult) -> str:
+    q = _q(result, "status")
+    return str(q.value) if q is not None else "does_not_fit"
+
+
+def key_numbers(result: ToolResult, limit: int = 6) -> list[str]:
+    """3-6 headline quantities of a result, in the order people look for them."""
+    order = (
+        "memory_gb",
+        "total_gb",
+        "weights_gb",
+        "kv_cache_gb",
+        "device_memory_gb",
+        "system_ram_usable_gb",
+        "gpu_layers",
+        "offloaded_gb",
+        "decode_tokens_per_s",
+        "prefill_tokens_per_s",
+        "per_device_gb",
+        "min_accelerators",
+        "optimizer_gb",
+        "activations_gb",
+        "accelerators_needed",
+        "gpu_hours",
+        "wall_clock_days",
+        "cost_usd",
+        "tokens_per_s",
+        "requests_per_s",
+        "replicas",
+    )
+    out = []
+    for key in order:
+        q = result.values.get(key)
+        if q is None or isinstance(q.value, bool) or q.value == "":
+            continue
+        out.append(f"{q.label}: {q.render()}")
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _first_change(result: ToolResult) -> str | None:
+    if not result.alternatives:
+        return None
+    alt = result.alternatives[0]
+    return f"{alt.label} ({alt.detail})"
+
+
+def _hardware_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
+    status = _status(r)
+    model, dtype, hw = r.inputs["model"], r.inputs["dtype"], r.inputs["hardware"]
+    need = fmt(_num(r, "memory_gb") or 0.0, "GB")
+    have_q = _q(r, "device_memory_gb") or _q(r, "system_ram_usable_gb")
+    have = fmt(float(have_q.value), "GB") if have_q else "?"
+    speed = _q(r, "decode_tokens_per_s")
+    speed_txt = f", at about {fmt(float(speed.value), 'tokens/s')} for one stream" if speed else ""
+    nums = key_numbers(r)
+    if status == "fits":
+        text = f"Yes: {model} in {dtype} needs about {need} and {hw} has {have} usable{speed_txt}."
+        return Verdict(text, "yes", nums)
+    if status == "fits_with_offload":
+        layers = int(_num(r, "gpu_layers") or 0)
+        text = (
+            f"Yes, with CPU offload: {model} in {dtype} needs about {need}, more than the {have} "
+            f"on the GPU, so keep {layers} layers on the GPU (llama.cpp -ngl {layers}) and the "
+            f"rest in system RAM{speed_txt}."
+        )
+        change = _first_change(r)
+        if change:
+            text += f" To run it all on the GPU: {change}."
+        return Verdict(text, "yes_with_changes", nums)
+    change = _first_change(r)
+    if change:
+        text = (
+            f"Not in {dtype}: {model} needs about {need} and {hw} has {have} usable. "
+            f"It works if you {change}."
+        )
+        return Verdict(text, "yes_with_changes", nums)
+    text = f"No: {model} in {dtype} needs about {need} and {hw} has only {have} usable."
+    return Verdict(text, "no", nums)
+
+
+def _with_bf16(spec: WorkloadSpec, r: ToolResult, v: Verdict) -> Verdict:
+    """When the precision was assumed, say what the unquantized model would need."""
+    bf16 = _num(r, "memory_bf16_gb")
+    if spec.dtype is not None or bf16 is None:
+        return v
+    return Verdict(
+        f"{v.text[:-1]}; in bf16 it would need {fmt(bf16, 'GB')}.", v.answer, v.key_numbers
+    )
+
+
+def _memory_fit(r: ToolResult) -> Verdict:
+    """inference_memory on named datacenter accelerators: yes / no / yes with a change."""
+    fits = _q(r, "fits")
+    if fits is None:
+        return Verdict(r.headline, "info", key_numbers(r))
+    if fits.value is True:
+        return Verdict(f"Yes: {r.headline}", "yes", key_numbers(r))
+    if r.alternatives:
+        alt = r.alternatives[0]
+        change = f"{alt.label[0].lower()}{alt.label[1:]}"
+        text = f"Not as asked: {r.headline} It fits if you {change} ({alt.detail})."
+        return Verdict(text, "yes_with_changes", key_numbers(r))
+    return Verdict(f"No: {r.headline}", "no", key_numbers(r))
+
+
+def _speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
+    speed = _q(r, "decode_tokens_per_s")
+    if speed is None:
+        return None
+    model, dtype, hw = r.inputs["model"], r.inputs["dtype"], r.inputs["hardware"]
+    offload = _status(r) == "fits_with_offload"
+    where = " with layers offloaded to system RAM" if offload else ""
+    nums = key_numbers(r)
+    expect = f"about {fmt(float(speed.value), 'tokens/s')} ({_speed_range(speed)})"
+    seen = spec.observed_tokens_per_s
+    if seen is None:
+        pre = _q(r, "prefill_tokens_per_s")
+        pre_txt = f"; prompt processing about {fmt(float(pre.value), 'tokens/s')}" if pre else ""
+        text = f"Expect {expect} for one stream of {model} in {dtype} on {hw}{where}{pre_txt}."
+        return Verdict(text, "info", nums)
+    low = speed.low if speed.low is not None else float(speed.value)
+    high = speed.high if speed.high is not None else float(speed.value)
+    seen_txt = fmt(seen, "tokens/s")
+    if low * NORMAL_SLACK <= seen <= high / NORMAL_SLACK:
+        text = (
+            f"Yes, {seen_txt} is about what {hw} should give: expect {expect} for one stream "
+            f"of {model} in {dtype}{where}."
+        )
+        return Verdict(text, "yes", nums)
+    if seen < low * NORMAL_SLACK:
+        cause = (
+            "part of the model runs from system RAM"
+            if offload
+            else "usually some layers are not on the GPU (check the offload / -ngl setting), "
+            "the context is long, or another process shares the card"
+        )
+        text = (
+            f"No, {seen_txt} is slow for {hw}: one stream of {model} in {dtype} should reach "
+            f"{expect}{where}; {cause}."
+        )
+        return Verdict(text, "no", nums)
+    text = (
+        f"{seen_txt} is faster than one stream of {model} in {dtype} should run on {hw} "
+        f"({expect}): check that it is one stream at batch 1, or that the model or format is "
+        "the one named."
+    )
+    return Verdict(text, "info", nums)
+
+
+def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
+    fits_q = _q(r, "fits")
+    if fits_q is None:
+        return None
+    total = fmt(_num(r, "total_gb") or 0.0, "GB")
+    label = fits_q.label.replace("Fits ", "")
+    nums = key_numbers(r)
+    method = str(r.inputs.get("method", "full"))
+    what = "full fine-tuning" if method == "full" else f"{method.upper()} fine-tuning"
+    if fits_q.value is True:
+        text = f"Yes: {what} of {r.inputs['model']} needs about {total} per GPU, within {label}."
+        return Verdict(text, "yes", nums)
+    change = _first_change(r)
+    text = f"No: {what} of {r.inputs['model']} needs about {total} per GPU, more than {label}."
+    if change:
+        text = (
+            f"Not as set up: {what} of {r.inputs['model']} needs about {total} per GPU, more "
+            f"than {label}. It fits if you use {change}."
+        )
+        return Verdict(text, "yes_with_changes", nums)
+    return Verdict(text, "no", nums)
+
+
+def _serving_speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
+    one = _q(r, "tokens_per_s_per_stream")
+    tpot = _q(r, "tpot_ms_batch1")
+    ttft = _q(r, "ttft_s")
+    if one is None or tpot is None:
+        return None
+    text = (
+        f"One stream runs at about {fmt(float(one.value), 'tokens/s')} "
+        f"({fmt(float(tpot.value), 'ms')} per token at batch 1)"
+    )
+    if ttft is not None:
+        text += f", with the first token after about {fmt(float(ttft.value), 's')}"
+    where = f"{r.inputs.get('model', 'the model')} in {r.inputs.get('dtype', 'bf16')}"
+    text += f" ({where}); throughput with many users is under Details."
+    return Verdict(text, "info", key_numbers(r))
+
+
+def _troubleshoot(spec: WorkloadSpec, v: Verdict) -> Verdict:
+    if v.answer == "yes":
+        text = (
+            "On paper it fits, so the out-of-memory error likely comes from the engine's "
+            "settings rather than the model size: " + v.text[len("Yes: ") :]
+        )
+        if spec.engine == "vllm":
+            text += (
+                " vLLM reserves gpu_memory_utilization (0.9) of the card and sizes the KV cache "
+                "for max_model_len: lower them."
+            )
+        return Verdict(text, "info", v.key_numbers)
+    reason = v.text.split(": ", 1)[-1]
+    return Verdict(
+        f"It runs out of memory because {reason[0].lower()}{reason[1:]}", v.answer, v.key_numbers
+    )
+
+
+def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
+    """The verdict for ``spec.kind`` from the first result that answers it, or None."""
+    for r in results:
+        v: Verdict | None = None
+        if r.tool == "run_on_hardware":
+            v = _speed(spec, r) if spec.kind == "speed" else _hardware_fit(spec, r)
+            if v is not None and spec.kind != "speed":
+                v = _with_bf16(spec, r, v)
+        elif r.tool == "training_memory":
+            v = _training_fit(spec, r)
+        elif r.tool == "serving_estimate" and spec.kind == "speed":
+            v = _serving_speed(spec, r)
+        elif r.tool == "inference_memory" and spec.kind in ("fit", "troubleshoot"):
+            v = _memory_fit(r)
+        if v is not None:
+            return _troubleshoot(spec, v) if spec.kind == "troubleshoot" else v
+    return None

@@ -1,0 +1,393 @@
+"""Questions people really asked in public, scored against a confirming answer.
+
+Each case in ``real_questions.yaml`` holds the user's own words, the thread's URL, the facts of
+a maintainer reply or primary source, and what a correct answer must show: the situation read
+from the question (hardware, model, precision, workload, engine), the verdict for fit
+questions, figures within a tolerance, and key phrases. A case passes only if every check
+holds and the advisor neither asked a needless clarifying question nor declined.
+
+The set was split once into ``dev`` (tuned on) and ``heldout`` (never tuned on); the split is
+stored in the file and reported side by side.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from advisor.tools.catalog import Catalog
+from advisor.tools.models import normalize_dtype, parse_param_count
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from advisor.errors import AdvisorError
+
+Kind = Literal[
+    "fit",
+    "speed",
+    "capacity",
+    "duration",
+    "cost",
+    "choose",
+    "availability",
+    "explain",
+    "troubleshoot",
+]
+Quantity = Literal[
+    "weights_gb",
+    "memory_gb",
+    "kv_cache_gb",
+    "decode_tokens_per_s",
+    "prefill_tokens_per_s",
+    "gpus",
+    "training_hours",
+    "cost_usd",
+]
+# Which tool values may carry each expected quantity.
+QUANTITY_KEYS: dict[str, tuple[str, ...]] = {
+    "weights_gb": ("weights_gb",),
+    "memory_gb": ("memory_gb", "total_gb", "per_device_gb"),
+    "kv_cache_gb": ("kv_cache_gb",),
+    "decode_tokens_per_s": ("decode_tokens_per_s", "tokens_per_s_per_stream"),
+    "prefill_tokens_per_s": ("prefill_tokens_per_s",),
+    "gpus": ("min_accelerators", "accelerators_needed", "gpus", "num_accelerators", "replicas"),
+    "training_hours": ("wall_clock_hours", "wall_clock_days", "gpu_hours"),
+    "cost_usd": ("total_cost_usd", "cost_usd", "job_cost_usd"),
+}
+
+
+class Confirmation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    by: str
+    facts: str
+
+
+class Situation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hardware: str | None = None
+    count: int | None = None
+    memory_gb: float | None = None
+    system_ram_gb: float | None = None
+    unified_memory_gb: float | None = None
+    cpu_only: bool | None = None
+    model: str | None = None
+    precision: str | None = None
+    context_tokens: int | None = None
+    workload: str | None = None
+    engine: str | None = None
+    provider: str | None = None
+    region: str | None = None
+
+
+class NumberExpect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: Quantity
+    value: float
+    rel_tol: float = Field(default=0.3, gt=0, le=1)
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    situation: Situation = Field(default_factory=Situation)
+    verdict: Literal["yes", "no", "yes_with_changes"] | None = None
+    numbers: list[NumberExpect] = Field(default_factory=list)
+    must_include: list[list[str]] = Field(default_factory=list)
+
+
+class RealCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    split: Literal["dev", "heldout"]
+    url: str
+    asked: str | None = None
+    question: str
+    confirmation: Confirmation
+    expect: Expect
+
+
+class RealSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int
+    cases: list[RealCase]
+
+
+def load_real_set(path: Path | None = None) -> RealSet:
+    p = path or Path(str(resources.files("advisor.evals").joinpath("real_questions.yaml")))
+    try:
+        return RealSet.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise AdvisorError(f"{p}: not a valid real-questions set: {exc}") from exc
+
+
+@dataclass
+class RealResult:
+    id: str
+    split: str
+    kind: str
+    system: str
+    passed: bool
+    kind_ok: bool
+    failures: list[str] = field(default_factory=list)
+    latency_s: float = 0.0
+
+
+# -- checks -------------------------------------------------------------------------------
+def _accelerator_id(cat: Catalog, name: str) -> str | None:
+    try:
+        return cat.accelerator(name).id
+    except AdvisorError:
+        return None
+
+
+def _model_params(cat: Catalog, name: str) -> tuple[str | None, float | None]:
+    """(catalog id, parameter count in billions) for an expected model name."""
+    try:
+        row = cat.model(name)
+        return row.id, row.params_b
+    except AdvisorError:
+        pass
+    for token in name.replace(":", " ").replace("-", " ").split():
+        size = parse_param_count(token)
+        if size is not None and token[-1:].lower() in ("b", "m"):
+            return None, size
+    return None, None
+
+
+def _check_hardware(hw: str, spec: Any, cat: Catalog) -> list[str]:
+    """The device (or one of the devices compared, "A100 vs H100"), or the cloud instance."""
+    parts = [p for p in re.split(r"\s+(?:vs\.?|versus|or|and|/|\+)\s+", hw) if p.strip()]
+    wanted = [(p, _accelerator_id(cat, p)) for p in parts]
+    known = [(p, w) for p, w in wanted if w is not None]
+    if not known:
+        try:
+            inst = cat.instance(None, hw)
+        except AdvisorError:
+            return [f"hardware {hw!r} unknown to the catalog"]
+        if spec.instance != inst.name:
+            return [f"instance: read {spec.instance!r}, expected {inst.name!r}"]
+        return []
+    if any(spec.accelerator == w or _same_part(cat, p, spec.accelerator) for p, w in known):
+        return []
+    return [f"hardware: read {spec.accelerator!r}, expected {known[0][1]!r}"]
+
+
+def _same_part(cat: Catalog, named: str, read: str | None) -> bool:
+    """A memory variant of the named part counts ("V100" read as the catalogued V100 16GB)."""
+    if read is None:
+        return False
+    row = cat.accelerator(read)
+    want = re.sub(r"[^a-z0-9]", "", named.lower())
+    keys = [re.sub(r"[^a-z0-9]", "", k.lower()) for k in (row.id, row.name, *row.aliases)]
+    return any(k.startswith(want) and not k[len(want) : len(want) + 1].isdigit() for k in keys)
+
+
+def _stated(name: str, question: str) -> bool:
+    """Whether ``name`` appears in the question (engines are judged only when named there)."""
+    flat = re.sub(r"[^a-z0-9]", "", question.lower())
+    return re.sub(r"[^a-z0-9]", "", name.lower()) in flat
+
+
+def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = "") -> list[str]:
+    """What the advisor read from the question against what the question says.
+
+    The engine is judged only where the question names it: the thread's repository (an
+    Ollama issue, say) is context, not something the user said.
+    """
+    bad: list[str] = []
+    hw = expect.hardware
+    if hw and hw.strip().lower() in ("cpu", "cpu only", "cpu-only"):
+        if not spec.cpu_only:
+            bad.append("missed: CPU only")
+    elif hw:
+        bad += _check_hardware(hw, spec, cat)
+    if expect.count is not None and (spec.num_accelerators or 1) != expect.count:
+        bad.append(f"count: read {spec.num_accelerators!r}, expected {expect.count}")
+    if expect.memory_gb is not None:
+        have = spec.device_memory_gb
+        if have is None and spec.accelerator:
+            have = cat.accelerator(spec.accelerator).memory_gb
+        if have is None and spec.unified_memory_gb is not None:
+            have = spec.unified_memory_gb
+        if have is None or not math.isclose(have, expect.memory_gb, rel_tol=0.1):
+            bad.append(f"device memory: read {have!r}, expected {expect.memory_gb:g}")
+    for key in ("system_ram_gb", "unified_memory_gb"):
+        want_v = getattr(expect, key)
+        if want_v is not None and getattr(spec, key) != want_v:
+            bad.append(f"{key}: read {getattr(spec, key)!r}, expected {want_v:g}")
+    if expect.cpu_only and not spec.cpu_only:
+        bad.append("missed: CPU only")
+    if expect.model:
+        want_id, want_size = _model_params(cat, expect.model)
+        got_size = spec.params_b
+        if spec.model:
+            got_size = cat.model(spec.model).params_b
+        if want_id is not None:
+            if spec.model != want_id:
+                bad.append(f"model: read {spec.model or spec.params_b!r}, expected {want_id!r}")
+        elif want_size is not None:
+            if got_size is None or not math.isclose(got_size, want_size, rel_tol=0.15):
+                bad.append(f"model size: read {got_size!r}, expected {want_size:g}B")
+        else:
+            bad.append(f"model {expect.model!r} unknown to the catalog")
+    if expect.precision:
+        try:
+            want_p = normalize_dtype(expect.precision)
+        except AdvisorError:
+            want_p = None
+        if want_p is not None and spec.dtype != want_p:
+            bad.append(f"precision: read {spec.dtype!r}, expected {want_p!r}")
+    if expect.context_tokens is not None:
+        got = spec.context_tokens
+        if got is None or not math.isclose(got, expect.context_tokens, rel_tol=0.05):
+            bad.append(f"context: read {got!r}, expected {expect.context_tokens}")
+    if expect.workload and spec.workload != expect.workload:
+        bad.append(f"workload: read {spec.workload!r}, expected {expect.workload!r}")
+    stated = bool(expect.engine) and _stated(str(expect.engine), question)
+    if stated and (spec.engine or "").lower() != str(expect.engine).lower():
+        bad.append(f"engine: read {spec.engine!r}, expected {expect.engine!r}")
+    if expect.provider and spec.provider != expect.provider.lower():
+        bad.append(f"provider: read {spec.provider!r}, expected {expect.provider!r}")
+    return bad
+
+
+def _tool_values(answer: Any, keys: tuple[str, ...]) -> list[float]:
+    """Values shown in the answer: tool results and the alternatives they list."""
+    out = []
+    for call in answer.tool_calls:
+        result = call.result or {}
+        for alt in result.get("alternatives", []):
+            for key in keys:
+                v = alt.get("values", {}).get(key)
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    out.append(float(v))
+        values = result.get("values", {})
+        for key in keys:
+            q = values.get(key)
+            if q is None:
+                continue
+            v = q.get("value")
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                out.append(float(v) * (24 if key == "wall_clock_days" else 1))
+    return out
+
+
+def check_numbers(expect: list[NumberExpect], answer: Any) -> list[str]:
+    bad = []
+    for n in expect:
+        got = _tool_values(answer, QUANTITY_KEYS[n.quantity])
+        if not any(math.isclose(v, n.value, rel_tol=n.rel_tol) for v in got):
+            shown = ", ".join(f"{v:.3g}" for v in got[:3]) or "none"
+            bad.append(f"{n.quantity}: expected {n.value:g} ±{n.rel_tol:.0%}, got {shown}")
+    return bad
+
+
+def score_real(
+    case: RealCase, answer: Any, cat: Catalog, latency: float, system: str
+) -> RealResult:
+    e = case.expect
+    failures: list[str] = []
+    if answer.clarification:
+        failures.append("asked a clarifying question")
+    if not answer.covered:
+        failures.append("declined as not covered")
+    failures += check_situation(e.situation, answer.spec, cat, case.question)
+    if e.verdict is not None and answer.verdict != e.verdict:
+        failures.append(f"verdict: {answer.verdict!r}, expected {e.verdict!r}")
+    failures += check_numbers(e.numbers, answer)
+    low = answer.text.lower()
+    for group in e.must_include:
+        if not any(alt.lower() in low for alt in group):
+            failures.append(f"missing {' | '.join(group)}")
+    return RealResult(
+        case.id,
+        case.split,
+        e.kind,
+        system,
+        not failures,
+        answer.spec.kind == e.kind,
+        failures,
+        latency,
+    )
+
+
+@dataclass
+class RealSummary:
+    system: str
+    split: str
+    cases: int
+    pass_rate: float
+    kind_accuracy: float
+    by_kind: dict[str, tuple[int, int]]
+    failure_reasons: dict[str, int]
+
+
+def _reason(failure: str) -> str:
+    return failure.split(":")[0].split(" '")[0].split(" (")[0]
+
+
+def summarize_real(system: str, split: str, results: list[RealResult]) -> RealSummary:
+    rs = [r for r in results if r.split == split and r.system == system]
+    by_kind: dict[str, tuple[int, int]] = {}
+    for r in rs:
+        ok, total = by_kind.get(r.kind, (0, 0))
+        by_kind[r.kind] = (ok + r.passed, total + 1)
+    reasons = Counter(_reason(f) for r in rs for f in r.failures)
+    return RealSummary(
+        system,
+        split,
+        len(rs),
+        sum(r.passed for r in rs) / len(rs) if rs else 0.0,
+        sum(r.kind_ok for r in rs) / len(rs) if rs else 0.0,
+        dict(sorted(by_kind.items())),
+        dict(reasons.most_common()),
+    )
+
+
+def real_lines(summaries: list[RealSummary], results: list[RealResult], data: RealSet) -> list[str]:
+    lines = [
+        "| system | split | cases | passed | question kind read right |",
+        "|---|---|---|---|---|",
+    ]
+    for s in summaries:
+        lines.append(
+            f"| {s.system} | {s.split} | {s.cases} | {s.pass_rate:.1%} | {s.kind_accuracy:.1%} |"
+        )
+    lines += ["", "Pass rate by kind (dev / held-out, first system):", ""]
+    if summaries:
+        first = summaries[0].system
+        dev = next((s for s in summaries if s.system == first and s.split == "dev"), None)
+        held = next((s for s in summaries if s.system == first and s.split == "heldout"), None)
+        kinds = sorted(set((dev.by_kind if dev else {}) | (held.by_kind if held else {})))
+        for k in kinds:
+            d = dev.by_kind.get(k, (0, 0)) if dev else (0, 0)
+            h = held.by_kind.get(k, (0, 0)) if held else (0, 0)
+            lines.append(f"- {k}: dev {d[0]}/{d[1]}, held-out {h[0]}/{h[1]}")
+        lines += ["", "Most common reasons for a miss (first system, both splits):", ""]
+        reasons: Counter[str] = Counter()
+        for s in summaries:
+            if s.system == first:
+                reasons.update(s.failure_reasons)
+        lines += [f"- {r}: {n}" for r, n in reasons.most_common(12)]
+    by_id = {c.id: c for c in data.cases}
+    lines += ["", "### Failures", ""]
+    for r in results:
+        if r.passed:
+            continue
+        c = by_id[r.id]
+        q = " ".join(c.question.split())
+        q = q if len(q) <= 160 else q[:157] + "..."
+        lines.append(f'- [{r.system}] {r.id} ({r.split}, {r.kind}) "{q}": ' + "; ".join(r.failures))
+    return lines

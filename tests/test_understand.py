@@ -1,0 +1,231 @@
+"""Question understanding: tables of question -> expected slots and kind, over a small catalog.
+
+The catalog here is a handful of rows cut from the shipped one (written to a temp dir), so a
+test shows which rule read which slot, not what happens to be catalogued today.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from advisor.tools.catalog import default_catalog_dir, load_catalog
+
+from advisor import understand as u
+from advisor.route import Router
+
+KEEP = {
+    "accelerators.yaml": (
+        "accelerators",
+        {
+            "rtx-3090",
+            "rtx-4090",
+            "h100-sxm",
+            "h200",
+            "h20",
+            "a100-40gb-sxm",
+            "a100-80gb-sxm",
+            "a10g",
+            "v100",
+            "v100-16gb-pcie",
+            "apple-m2-max",
+            "xeon-8480",
+        },
+    ),
+    "models.yaml": (
+        "models",
+        {
+            "llama-2-70b",
+            "llama-2-13b",
+            "llama-3.1-8b",
+            "llama-3.1-70b",
+            "mixtral-8x7b",
+            "qwen2.5-14b",
+            "deepseek-r1",
+        },
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def router(tmp_path_factory) -> Router:
+    src = default_catalog_dir()
+    dest: Path = tmp_path_factory.mktemp("small-catalog")
+    for path in src.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.name in KEEP:
+            key, ids = KEEP[path.name]
+            data[key] = [row for row in data[key] if row["id"] in ids]
+        elif path.name.startswith("instances-"):
+            data["instances"] = [
+                i for i in data["instances"] if i.get("accelerator") in ("h100-sxm", "a10g", None)
+            ][:6]
+            used = {p["region"] for i in data["instances"] for p in i["prices"]}
+            used |= {r for i in data["instances"] for r in i.get("available_regions", [])}
+            data["regions"] = [r for r in data["regions"] if r["id"] in used]
+        elif path.name == "onprem.yaml":
+            data["servers"] = [s for s in data["servers"] if s["accelerator"] == "h100-sxm"]
+        (dest / path.name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    cat = load_catalog(dest)
+    assert len(cat.models) == len(KEEP["models.yaml"][1])
+    return Router(cat)
+
+
+ROUTES = [
+    # (question, expected slots)
+    (
+        "I have two 3090s and 64 GB of RAM; can I run a 70B at Q4_K_M?",
+        {
+            "kind": "fit",
+            "accelerator": "rtx-3090",
+            "num_accelerators": 2,
+            "system_ram_gb": 64,
+            "params_b": 70,
+            "dtype": "q4_k_m",
+            "workload": "inference",
+        },
+    ),
+    (
+        "Can I run mixtral on my 12gb card?",
+        {"kind": "fit", "model": "mixtral-8x7b", "device_memory_gb": 12},
+    ),
+    (
+        "MacBook Pro M2 Max with 32GB, how fast will llama 3.1 8b q4_0 run?",
+        {
+            "kind": "speed",
+            "accelerator": "apple-m2-max",
+            "unified_memory_gb": 32,
+            "model": "llama-3.1-8b",
+            "dtype": "q4_0",
+        },
+    ),
+    (
+        "8x A10G to serve llama 3.1 70b AWQ with vLLM",
+        {"accelerator": "a10g", "num_accelerators": 8, "dtype": "awq", "engine": "vllm"},
+    ),
+    (
+        "getting 5 tok/s on rtx 4090 with llama 3.1 70b q4_k_m, is that normal?",
+        {"kind": "speed", "observed_tokens_per_s": 5, "tokens_per_s": None},
+    ),
+    (
+        "cpu only, 32gb ddr5-6000 dual channel, llama 3.1 8b Q8_0",
+        {
+            "cpu_only": True,
+            "system_ram_gb": 32,
+            "ram_kind": "DDR5",
+            "ram_mt_s": 6000,
+            "ram_channels": 2,
+            "dtype": "q8_0",
+        },
+    ),
+    (
+        "exl2 4.65bpw llama 2 70b on 2x3090 with q4 kv cache",
+        {
+            "dtype": "exl2-4.65",
+            "kv_dtype": "q4_0",
+            "model": "llama-2-70b",
+            "num_accelerators": 2,
+            "engine": "exllama",
+        },
+    ),
+    (
+        "Can I infer llama v2 70b on single gpu nvidia v100? Gpu: Nvidia v100 16GB",
+        {"model": "llama-2-70b", "accelerator": "v100-16gb-pcie", "workload": "inference"},
+    ),
+    (
+        "I am testing Llama-2-70B-GPTQ with 1 * A100 40G, the speed is around 9 t/s",
+        {
+            "model": "llama-2-70b",
+            "dtype": "gptq",
+            "accelerator": "a100-40gb-sxm",
+            "num_accelerators": 1,
+            "observed_tokens_per_s": 9,
+        },
+    ),
+    (
+        "If I have 30G RAM and 8*24G A10g, can I run llama 2 70b?",
+        {"accelerator": "a10g", "num_accelerators": 8, "system_ram_gb": 30, "kind": "fit"},
+    ),
+    (
+        "Is it possible to run Vicuna-13B without GPTQ (full fp16) on 2 RTX4090?",
+        {"dtype": "fp16", "accelerator": "rtx-4090", "num_accelerators": 2},
+    ),
+    (
+        "8 x RTX 3090 (24 G), CUDA out of memory training 7B with fsdp in bf16 and without peft",
+        {"kind": "troubleshoot", "workload": "full_finetune", "engine": "fsdp"},
+    ),
+    (
+        "QLoRA fine-tune of qwen2.5 14b on a 24GB card",
+        {"workload": "qlora", "method": "qlora", "model": "qwen2.5-14b", "device_memory_gb": 24},
+    ),
+    (
+        "我现在有内存640GB，显存48GB，能否跑起来",
+        {"kind": "fit", "system_ram_gb": 640, "device_memory_gb": 48},
+    ),
+    ("What is the difference between prefill and decode?", {"kind": "explain", "model": None}),
+    ("NCCL timeout on 2 nodes with RoCE", {"kind": "troubleshoot"}),
+    ("p4d not available in my region", {"kind": "availability"}),
+    ("Will an H20 run llama 3.1 8b?", {"accelerator": "h20"}),
+    ("Will an H200 run llama 3.1 8b?", {"accelerator": "h200"}),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), ROUTES, ids=[q[:40] for q, _ in ROUTES])
+def test_routing_table(router, question, expected):
+    spec = router.route(question)
+    got = {k: getattr(spec, k) for k in expected}
+    assert got == expected
+
+
+KINDS = [
+    ("can I run llama 3 70b on my 4090?", "fit"),
+    ("will it fit in 24 GB?", "fit"),
+    ("how much VRAM does qwen 14b need?", "fit"),
+    ("torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB", "troubleshoot"),
+    ("is 12 tokens/s normal for a 3090?", "speed"),
+    ("how long to fine-tune a 7B on 1B tokens with 8 H100s?", "duration"),
+    ("how many H100s to serve 50 requests per second?", "capacity"),
+    ("what does 3 years of 8xH100 cost bought vs rented?", "cost"),
+    ("which GPU should I buy for local LLMs?", "choose"),
+    ("ZONE_RESOURCE_POOL_EXHAUSTED when creating an a2 instance", "availability"),
+    ("what is the KV cache?", "explain"),
+]
+
+
+@pytest.mark.parametrize(("question", "kind"), KINDS)
+def test_question_kind_rules(question, kind):
+    assert u.question_kind(question.lower()) == kind
+
+
+FORMATS = [
+    ("llama-2-13b.Q4_K_M.gguf", "q4_k_m"),
+    ("iq4_xs quant", "iq4_xs"),
+    ("4.65bpw exl2", "exl2-4.65"),
+    ("exl2 at 3.0", "exl2-3"),
+    ("load_in_4bit=True", "nf4"),
+    ("gpt-oss in mxfp4", "mxfp4"),
+    ("a GPTQ checkpoint", "gptq"),
+    ("without GPTQ, in fp16", "fp16"),
+    ("Q4 gguf", "q4_0"),
+    ("4-bit", "int4"),
+    ("no quantization mentioned", None),
+]
+
+
+@pytest.mark.parametrize(("text", "fmt"), FORMATS)
+def test_weight_formats(text, fmt):
+    assert u.weight_dtype(text.lower()) == fmt
+
+
+def test_kv_cache_precision_is_not_read_as_weights():
+    text = "llama 70b q4_k_m with --cache-type-k q8_0"
+    assert u.kv_dtype(text) == "q8_0"
+    assert u.weight_dtype(u.strip_kv_mentions(text)) == "q4_k_m"
+
+
+def test_topic_query_drops_names_keeps_topic(router):
+    q = "can I run llama 2 70b on two 3090s at q4_k_m?"
+    query = router.topic_query(q, router.route(q))
+    assert "llama" not in query.lower() and "3090" not in query
+    assert "GPU memory" in query

@@ -1,0 +1,99 @@
+"""The verdict composer: first sentence in the user's terms, numbers only from tool results."""
+
+from __future__ import annotations
+
+import pytest
+from advisor.tools.local import run_on_hardware
+from advisor.tools.training import training_memory
+
+from advisor.route import WorkloadSpec
+from advisor.verdict import compose
+from advisor.verify import numbers_in
+
+
+def _numbers_from(result) -> set[float]:
+    out = set(numbers_in(result.to_markdown()))
+    for q in result.values.values():
+        for v in (q.value, q.low, q.high):
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                out.add(round(float(v), 6))
+    return out
+
+
+def _all_numbers_traceable(text: str, result) -> bool:
+    allowed = _numbers_from(result)
+    for n in numbers_in(text):
+        if not any(abs(n - a) <= max(0.051 * abs(a), 0.05) for a in allowed):
+            return False
+    return True
+
+
+def test_fit_yes(catalog):
+    r = run_on_hardware("llama 3.1 8b", dtype="q4_k_m", accelerator="rtx-3090", catalog=catalog)
+    v = compose(WorkloadSpec(kind="fit", dtype="q4_k_m"), [r])
+    assert v is not None and v.answer == "yes"
+    assert v.text.startswith("Yes:")
+    assert _all_numbers_traceable(v.text, r)
+    assert 3 <= len(v.key_numbers) <= 6
+
+
+def test_fit_with_offload_says_how_many_layers(catalog):
+    r = run_on_hardware(
+        "llama 3.1 70b",
+        dtype="q4_k_m",
+        accelerator="rtx-4090",
+        system_ram_gb=64,
+        catalog=catalog,
+    )
+    v = compose(WorkloadSpec(kind="fit", dtype="q4_k_m"), [r])
+    assert v.answer == "yes_with_changes"
+    layers = int(r["gpu_layers"])
+    assert f"-ngl {layers}" in v.text
+    assert _all_numbers_traceable(v.text, r)
+
+
+def test_no_fit_names_the_cheapest_change(catalog):
+    r = run_on_hardware("llama 3.1 70b", dtype="bf16", accelerator="rtx-4090", catalog=catalog)
+    v = compose(WorkloadSpec(kind="fit", dtype="bf16"), [r])
+    assert v.answer == "yes_with_changes"
+    assert v.text.startswith("Not in bf16")
+    assert r.alternatives[0].label in v.text
+
+
+def test_assumed_precision_states_the_bf16_need(catalog):
+    r = run_on_hardware("llama 3.1 8b", dtype="q4_k_m", accelerator="rtx-3090", catalog=catalog)
+    v = compose(WorkloadSpec(kind="fit"), [r])  # dtype None: the format was assumed
+    assert "in bf16 it would need" in v.text
+
+
+@pytest.mark.parametrize(("seen", "answer"), [(14.0, "yes"), (2.0, "no"), (500.0, "info")])
+def test_is_this_speed_normal(catalog, seen, answer):
+    """Llama 3.1 70B Q4_K_M on 2 x RTX 4090: 0.65 x 1,008 / 43.9 GB -> about 14.9 tokens/s
+    (range 11.5-18.4); 14 is normal, 2 is slow, 500 is more than the bandwidth allows."""
+    r = run_on_hardware(
+        "llama 3.1 70b", dtype="q4_k_m", accelerator="rtx-4090", num_accelerators=2, catalog=catalog
+    )
+    v = compose(WorkloadSpec(kind="speed", observed_tokens_per_s=seen), [r])
+    assert v.answer == answer
+    assert _all_numbers_traceable(v.text, r) or str(int(seen)) in v.text
+
+
+def test_speed_without_a_reported_figure(catalog):
+    r = run_on_hardware(
+        "llama 3.1 8b", dtype="q4_0", cpu_only=True, system_ram_gb=32, catalog=catalog
+    )
+    v = compose(WorkloadSpec(kind="speed"), [r])
+    assert v.text.startswith("Expect about")
+    assert "one stream" in v.text
+
+
+def test_training_fit_and_troubleshoot_phrasing(catalog):
+    r = training_memory("llama 3.1 8b", method="full", accelerator="rtx-4090", catalog=catalog)
+    fit = compose(WorkloadSpec(kind="fit", workload="full_finetune"), [r])
+    oom = compose(WorkloadSpec(kind="troubleshoot", workload="full_finetune"), [r])
+    assert fit.answer in ("no", "yes_with_changes")
+    assert oom.text.startswith("It runs out of memory because")
+
+
+def test_no_verdict_without_a_result():
+    assert compose(WorkloadSpec(kind="explain"), []) is None

@@ -1,0 +1,685 @@
+"""The hardware people own: does a model fit, with what change, and how fast does one stream run.
+
+Covers GPUs of any kind (by catalog name or by memory size), Apple unified memory, CPU-only
+inference from system RAM and partial GPU/CPU offload (llama.cpp ``-ngl``), for one user at
+batch 1, the way people run models locally.
+
+Speed model (single stream, batch 1): decoding one token reads every active weight and the KV
+cache once, so it is bound by memory bandwidth:
+
+    tokens/s = efficiency x bandwidth / bytes read per token
+
+With layers split across devices (llama.cpp's default layer split, or GPU + CPU offload) the
+layers run one after another, so the times add: t = sum(bytes_i / (eff_i x bw_i)). Prompt
+processing (prefill) is bound by compute: tokens/s = efficiency x peak FLOPS / (2 x active
+parameters).
+
+Efficiencies are fitted to published llama.cpp benchmarks (docs/ESTIMATORS.md): about 0.65
+of peak bandwidth on NVIDIA and AMD GPUs, 0.42-0.72 on Apple silicon (lower on the wider
+chips), 0.6 on CPUs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from advisor.errors import InvalidInputError
+
+from . import checks
+from .catalog import Catalog, load_catalog
+from .memory import activation_bytes, kv_layout
+from .models import (
+    ModelRef,
+    ModelSpec,
+    bytes_per_param,
+    embedding_params,
+    normalize_dtype,
+    resolve_model,
+    weight_bytes,
+)
+from .quant import weight_format
+from .result import Alternative, CatalogRef, Quantity, ToolResult, fmt, ref
+from .schema import Accelerator
+
+GB = 1e9
+GPU_BW_EFFICIENCY = (0.65, 0.5, 0.8)  # (central, low, high) share of peak bandwidth, batch 1
+CPU_BW_EFFICIENCY = (0.6, 0.4, 0.75)
+# Apple silicon reaches a smaller share of its bandwidth the wider the chip (Pro > Max >
+# Ultra): (upper bound of GB/s, efficiencies). A calibration assumption, see ESTIMATORS.md.
+APPLE_BW_EFFICIENCY = (
+    (200.0, (0.72, 0.6, 0.8)),
+    (546.0, (0.62, 0.5, 0.72)),
+    (math.inf, (0.42, 0.35, 0.55)),
+)
+
+
+def apple_efficiency(bandwidth_gb_s: float) -> tuple[float, float, float]:
+    return next(eff for upper, eff in APPLE_BW_EFFICIENCY if bandwidth_gb_s <= upper)
+
+
+PREFILL_EFFICIENCY = 0.4  # share of peak dense FLOPS in llama.cpp-style prompt processing
+GPU_RESERVE_GB = 0.8  # CUDA/Metal context, compute buffers and the desktop, per device
+OS_RESERVE_GB = 4.0  # system RAM kept for the OS and the engine process
+# macOS lets the GPU wire about 2/3 of unified memory up to 36 GB and 3/4 above
+# (Metal's recommendedMaxWorkingSetSize; raise it with `sudo sysctl iogpu.wired_limit_mb=N`).
+APPLE_GPU_SHARE_SMALL = 2 / 3
+APPLE_GPU_SHARE_LARGE = 0.75
+APPLE_SHARE_THRESHOLD_GB = 36
+DEFAULT_RAM = ("DDR4", 2, 3200)  # dual-channel DDR4-3200: 51.2 GB/s
+RAM_SPAN_GB_S = (51.2, 102.4)  # dual-channel DDR4-3200 .. DDR5-6400, when the RAM is not said
+DDR_DEFAULT_MT_S = {"DDR4": 3200, "DDR5": 5600, "LPDDR5": 6400, "LPDDR5X": 8533}
+GENERIC_GPU_BW_GB_S = 400.0  # an unnamed GPU: a mid-range card (stated as an assumption)
+QUANT_LADDER = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q3_k_m", "q2_k")
+
+Status = str  # "fits" | "fits_with_offload" | "needs_changes" | "does_not_fit"
+
+
+@dataclass
+class Pool:
+    """Memory the model can live in: the accelerators and, for offload, the host RAM."""
+
+    label: str
+    kind: str  # gpu | apple | cpu
+    count: int
+    usable_gb: float  # per device
+    bandwidth_gb_s: float  # per device
+    flops: float | None  # per device, dense fp16/bf16
+    efficiency: tuple[float, float, float]
+    refs: list[CatalogRef] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+
+    @property
+    def total_gb(self) -> float:
+        return self.usable_gb * self.count
+
+
+def ram_bandwidth_gb_s(kind: str | None, channels: int | None, mt_s: int | None) -> float:
+    """Peak DRAM bandwidth: channels x MT/s x 8 bytes. Dual-channel DDR5-5600 = 89.6 GB/s."""
+    kind = (kind or DEFAULT_RAM[0]).upper()
+    ch = channels or DEFAULT_RAM[1]
+    rate = mt_s or DDR_DEFAULT_MT_S.get(kind, DEFAULT_RAM[2])
+    return ch * rate * 8 / 1000
+
+
+def apple_gpu_share(memory_gb: float) -> float:
+    return APPLE_GPU_SHARE_SMALL if memory_gb <= APPLE_SHARE_THRESHOLD_GB else APPLE_GPU_SHARE_LARGE
+
+
+def _is_apple(acc: Accelerator) -> bool:
+    return acc.vendor.lower() == "apple"
+
+
+def _peak_flops(acc: Accelerator) -> float | None:
+    value = acc.fp16_tflops or acc.bf16_tflops or acc.fp32_tflops
+    return float(value) * 1e12 if value else None
+
+
+def accelerator_pool(
+    acc: Accelerator, count: int, memory_gb: float | None, unified: float | None
+) -> Pool:
+    """The pool for ``count`` catalog accelerators (memory overridden by what the user said)."""
+    assumptions: list[str] = []
+    if _is_apple(acc):
+        total = unified or memory_gb or acc.memory_gb
+        if unified is None and memory_gb is None:
+            assumptions.append(f"{acc.name} with {total:g} GB unified memory (none given).")
+        share = apple_gpu_share(total)
+        assumptions.append(
+            f"macOS lets the GPU use about {share:.0%} of {total:g} GB unified memory by default "
+            "(recommendedMaxWorkingSetSize; `sudo sysctl iogpu.wired_limit_mb` raises it)."
+        )
+        return Pool(
+            acc.name,
+            "apple",
+            1,
+            total * share,
+            acc.memory_bandwidth_gb_s,
+            _peak_flops(acc),
+            apple_efficiency(acc.memory_bandwidth_gb_s),
+            [ref("accelerators", acc)],
+            assumptions,
+        )
+    mem = memory_gb or acc.memory_gb
+    return Pool(
+        acc.name,
+        "gpu" if acc.kind != "cpu" else "cpu",
+        count,
+        max(0.5, mem - GPU_RESERVE_GB),
+        acc.memory_bandwidth_gb_s,
+        _peak_flops(acc),
+        GPU_BW_EFFICIENCY,
+        [ref("accelerators", acc)],
+        assumptions,
+    )
+
+
+def generic_gpu_pool(count: int, memory_gb: float) -> Pool:
+    return Pool(
+        f"{memory_gb:g} GB GPU",
+        "gpu",
+        count,
+        max(0.5, memory_gb - GPU_RESERVE_GB),
+        GENERIC_GPU_BW_GB_S,
+        None,
+        GPU_BW_EFFICIENCY,
+        assumptions=[
+            f"An unnamed {memory_gb:g} GB GPU: speed figured at {GENERIC_GPU_BW_GB_S:g} GB/s "
+            "(a mid-range card); name the card for a tighter figure."
+        ],
+    )
+
+
+def apple_generic_pool(unified_gb: float) -> Pool:
+    """A Mac whose chip was not named: bandwidth by the class its memory size implies."""
+    bw, cls = (150.0, "M3 Pro") if unified_gb <= 36 else (400.0, "M-series Max")
+    if unified_gb > 128:
+        bw, cls = 800.0, "M-series Ultra"
+    share = apple_gpu_share(unified_gb)
+    return Pool(
+        f"Mac with {unified_gb:g} GB",
+        "apple",
+        1,
+        unified_gb * share,
+        bw,
+        None,
+        apple_efficiency(bw),
+        assumptions=[
+            f"Apple chip not named: speed figured at {bw:g} GB/s ({cls} class).",
+            f"macOS lets the GPU use about {share:.0%} of {unified_gb:g} GB unified memory by "
+            "default (recommendedMaxWorkingSetSize; `sudo sysctl iogpu.wired_limit_mb` raises it).",
+        ],
+    )
+
+
+def cpu_pool(ram_gb: float, kind: str | None, channels: int | None, mt_s: int | None) -> Pool:
+    bw = ram_bandwidth_gb_s(kind, channels, mt_s)
+    k = (kind or DEFAULT_RAM[0]).upper()
+    ch = channels or DEFAULT_RAM[1]
+    rate = mt_s or DDR_DEFAULT_MT_S.get(k, DEFAULT_RAM[2])
+    said = kind is not None and mt_s is not None
+    notes = (
+        []
+        if said
+        else [
+            f"System RAM taken as {ch}-channel {k}-{rate} ({bw:g} GB/s peak); the speed range "
+            "spans dual-channel DDR4-3200 to DDR5-6400 "
+            f"({RAM_SPAN_GB_S[0]:g}-{RAM_SPAN_GB_S[1]:g} GB/s)."
+        ]
+    )
+    eff = CPU_BW_EFFICIENCY
+    if not said and kind is None:
+        mid, low, high = CPU_BW_EFFICIENCY
+        eff = (mid, low * RAM_SPAN_GB_S[0] / bw, high * RAM_SPAN_GB_S[1] / bw)
+    return Pool(
+        f"{ram_gb:g} GB system RAM",
+        "cpu",
+        1,
+        max(0.0, ram_gb - OS_RESERVE_GB),
+        bw,
+        None,
+        eff,
+        assumptions=notes,
+    )
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Memory one sequence of ``context`` tokens needs, split into what spreads over layers."""
+
+    weights_gb: float
+    embed_gb: float  # part of the weights outside the repeated layers
+    kv_gb: float
+    compute_gb: float  # activations / compute buffer
+    layers: int
+
+    @property
+    def total_gb(self) -> float:
+        return self.weights_gb + self.kv_gb + self.compute_gb
+
+    @property
+    def per_layer_gb(self) -> float:
+        return (self.weights_gb - self.embed_gb + self.kv_gb) / self.layers
+
+
+def footprint(spec: ModelSpec, dtype: str, kv_dtype: str, context: int, batch: int) -> Footprint:
+    weights = weight_bytes(spec, dtype)
+    fmt_ = weight_format(dtype)
+    embed_bits = 16 if fmt_ is not None and fmt_.embeddings_16bit else bytes_per_param(dtype) * 8
+    embed = min(embedding_params(spec) * embed_bits / 8, weights * 0.5)
+    kv = kv_layout(spec, bytes_per_param(kv_dtype)).bytes_for(context) * batch
+    # llama.cpp-style compute buffer: one ubatch (512 tokens) of activations + logits.
+    compute = activation_bytes(spec, min(512, context) * batch) + batch * spec.vocab_size * 4
+    return Footprint(weights / GB, embed / GB, kv / GB, compute / GB, spec.layers)
+
+
+def bytes_per_token_gb(spec: ModelSpec, fp: Footprint, context: int) -> float:
+    """GB read to decode one token: active weights + the KV cache at half the context."""
+    active_share = spec.active_b / spec.params_b
+    return fp.weights_gb * active_share + fp.kv_gb * 0.5
+
+
+@dataclass(frozen=True)
+class Placement:
+    status: Status
+    gpu_layers: int  # layers on the accelerators (all = no offload)
+    host_gb: float  # GB placed in system RAM
+
+
+def place(fp: Footprint, gpu: Pool | None, host: Pool | None) -> Placement:
+    """Put the model on the accelerators, offloading whole layers to host RAM if needed."""
+    if gpu is not None and gpu.kind != "cpu":
+        if fp.total_gb <= gpu.total_gb:
+            return Placement("fits", fp.layers, 0.0)
+        if host is None:
+            return Placement("does_not_fit", 0, 0.0)
+        room = gpu.total_gb - fp.embed_gb - fp.compute_gb
+        on_gpu = max(0, min(fp.layers - 1, math.floor(room / fp.per_layer_gb)))
+        host_gb = (fp.layers - on_gpu) * fp.per_layer_gb
+        if host_gb <= host.total_gb:
+            return Placement("fits_with_offload", on_gpu, host_gb)
+        return Placement("does_not_fit", on_gpu, host_gb)
+    pool = host if host is not None else gpu
+    if pool is not None and fp.total_gb <= pool.total_gb:
+        return Placement("fits", 0, fp.total_gb)
+    return Placement("does_not_fit", 0, fp.total_gb)
+
+
+def decode_tokens_per_s(
+    spec: ModelSpec, fp: Footprint, context: int, gpu: Pool | None, host: Pool | None, p: Placement
+) -> tuple[float, float, float]:
+    """(central, low, high) single-stream decode speed for placement ``p``."""
+    per_token = bytes_per_token_gb(spec, fp, context)
+    if gpu is not None and gpu.kind != "cpu" and p.gpu_layers > 0:
+        share_gpu = p.gpu_layers / fp.layers
+        parts = [(per_token * share_gpu, gpu)]
+        if host is not None and p.gpu_layers < fp.layers:
+            parts.append((per_token * (1 - share_gpu), host))
+    else:
+        pool = host if host is not None else gpu
+        assert pool is not None
+        parts = [(per_token, pool)]
+    out = []
+    for i in range(3):
+        seconds = sum(gb / (pool.bandwidth_gb_s * pool.efficiency[i]) for gb, pool in parts)
+        out.append(1 / seconds if seconds > 0 else math.inf)
+    return out[0], out[1], out[2]
+
+
+def prefill_tokens_per_s(spec: ModelSpec, pool: Pool | None) -> float | None:
+    if pool is None or pool.flops is None:
+        return None
+    return pool.flops * pool.count * PREFILL_EFFICIENCY / (2 * spec.active_b * 1e9)
+
+
+@dataclass
+class Hardware:
+    gpu: Pool | None
+    host: Pool | None
+
+    @property
+    def label(self) -> str:
+        parts = []
+        if self.gpu is not None:
+            parts.append(
+                f"{self.gpu.count} x {self.gpu.label}" if self.gpu.count > 1 else self.gpu.label
+            )
+        if self.host is not None and (self.gpu is None or self.gpu.kind == "gpu"):
+            parts.append(self.host.label)
+        return " + ".join(parts) or "no hardware"
+
+
+def describe_hardware(
+    cat: Catalog,
+    *,
+    accelerator: str | None,
+    num_accelerators: int | None,
+    device_memory_gb: float | None,
+    system_ram_gb: float | None,
+    unified_memory_gb: float | None,
+    cpu_only: bool,
+    ram_kind: str | None,
+    ram_channels: int | None,
+    ram_mt_s: int | None,
+) -> Hardware:
+    n = checks.count("num_accelerators", num_accelerators or 1, upper=1024)
+    mem = (
+        checks.positive("device_memory_gb", device_memory_gb, upper=4096)
+        if (device_memory_gb is not None)
+        else None
+    )
+    ram = (
+        checks.positive("system_ram_gb", system_ram_gb, upper=65536)
+        if (system_ram_gb is not None)
+        else None
+    )
+    uni = (
+        checks.positive("unified_memory_gb", unified_memory_gb, upper=4096)
+        if (unified_memory_gb is not None)
+        else None
+    )
+    gpu: Pool | None = None
+    if not cpu_only:
+        if accelerator:
+            acc = cat.accelerator(accelerator)
+            if acc.kind == "cpu":
+                cpu_only = True
+            else:
+                gpu = accelerator_pool(acc, n, mem, uni)
+        elif uni is not None:
+            gpu = apple_generic_pool(uni)
+        elif mem is not None:
+            gpu = generic_gpu_pool(n, mem)
+    host: Pool | None = None
+    if gpu is None or gpu.kind == "gpu":
+        if ram is not None:
+            host = cpu_pool(ram, ram_kind, ram_channels, ram_mt_s)
+        elif gpu is None:
+            raise InvalidInputError(
+                "No hardware given.",
+                hint="name an accelerator, a GPU memory size, a Mac's unified memory or the "
+                "system RAM for CPU-only inference.",
+            )
+    return Hardware(gpu, host)
+
+
+def run_on_hardware(
+    model: ModelRef,
+    *,
+    dtype: str = "bf16",
+    kv_dtype: str | None = None,
+    context_tokens: int | None = None,
+    batch_size: int = 1,
+    accelerator: str | None = None,
+    num_accelerators: int | None = None,
+    device_memory_gb: float | None = None,
+    system_ram_gb: float | None = None,
+    unified_memory_gb: float | None = None,
+    cpu_only: bool = False,
+    ram_kind: str | None = None,
+    ram_channels: int | None = None,
+    ram_mt_s: int | None = None,
+    assume_offload: bool = False,
+    catalog: Catalog | None = None,
+) -> ToolResult:
+    """Does ``model`` run on this hardware, and how fast is one stream? With the cheapest change.
+
+    Example: Llama 2 70B in Q4_K_M (4.9 bits per weight) on 2 x RTX 3090: weights
+    68.98e9 x 4.9 / 8 = 42.2 GB + KV 4,096 tokens x 327,680 B = 1.3 GB, against
+    2 x (24 - 0.8) = 46.4 GB usable -> fits; decode reads 42.9 GB per token at 936 GB/s x
+    0.65 -> about 14 tokens/s (layer split: the cards take turns).
+    """
+    cat = catalog or load_catalog()
+    resolved = resolve_model(model, cat)
+    spec = resolved.spec
+    dtype = normalize_dtype(dtype)
+    kv_dt = normalize_dtype(kv_dtype) if kv_dtype else "fp16"
+    assumptions = list(resolved.assumptions)
+    warnings = list(resolved.warnings)
+    if context_tokens is None:
+        context = min(spec.max_context, 4096)
+        assumptions.append(f"Context {context:,} tokens (none given).")
+    else:
+        context = checks.count("context_tokens", context_tokens, upper=10_000_000)
+    batch = checks.count("batch_size", batch_size, upper=4096)
+    hw = describe_hardware(
+        cat,
+        accelerator=accelerator,
+        num_accelerators=num_accelerators,
+        device_memory_gb=device_memory_gb,
+        system_ram_gb=system_ram_gb,
+        unified_memory_gb=unified_memory_gb,
+        cpu_only=cpu_only,
+        ram_kind=ram_kind,
+        ram_channels=ram_channels,
+        ram_mt_s=ram_mt_s,
+    )
+    refs = list(resolved.refs)
+    for pool in (hw.gpu, hw.host):
+        if pool is not None:
+            refs += pool.refs
+            assumptions += pool.assumptions
+    fp = footprint(spec, dtype, kv_dt, context, batch)
+    if (
+        assume_offload
+        and hw.host is None
+        and hw.gpu is not None
+        and hw.gpu.kind == "gpu"
+        and fp.total_gb > hw.gpu.total_gb
+    ):
+        # The user runs it (they report a speed), so what the GPU cannot hold sits in RAM.
+        hw.host = cpu_pool(math.ceil(fp.total_gb + OS_RESERVE_GB), ram_kind, ram_channels, ram_mt_s)
+        assumptions.append(
+            "System RAM not given: assumed large enough to hold the offloaded layers."
+        )
+    placement = place(fp, hw.gpu, hw.host)
+    values = _values(spec, fp, hw, placement, context)
+    if dtype != "bf16":
+        bf16 = footprint(spec, "bf16", kv_dt, context, batch)
+        values["memory_bf16_gb"] = Quantity(
+            label="Memory needed in bf16", value=bf16.total_gb, unit="GB"
+        )
+    alternatives = _changes(spec, dtype, kv_dt, context, batch, hw, placement, cat)
+    headline = _headline(spec, dtype, hw, fp, placement, values)
+    if placement.status == "does_not_fit":
+        warnings.append(f"Does not fit on {hw.label}.")
+    if hw.gpu is not None and hw.gpu.count > 1 and placement.status != "does_not_fit":
+        assumptions.append(
+            "Layers split across the cards (llama.cpp/Ollama default): the cards take turns, so "
+            "one stream runs at about the speed of one card; tensor parallelism (vLLM, "
+            "ExLlamaV2 TP) can be faster over NVLink and gains little over PCIe."
+        )
+    formula = [
+        f"weights = {spec.params_b:g}e9 params x {bytes_per_param(dtype) * 8:.3g} bits / 8 "
+        f"({dtype}{'; embeddings in 16 bits' if fp.embed_gb and _embed16(dtype) else ''})",
+        f"KV cache = {context:,} tokens x {kv_layout(spec, bytes_per_param(kv_dt)).formula}",
+        "decode tokens/s = efficiency x bandwidth / GB read per token (active weights + KV)",
+        "offload: whole layers move to system RAM; time per token = sum of GB_i / bandwidth_i",
+        "prefill tokens/s = 0.4 x peak FLOPS / (2 x active params)",
+    ]
+    assumptions += [
+        f"Weights in {dtype}, KV cache in {kv_dt}; batch {batch} (one user).",
+        f"{GPU_RESERVE_GB:g} GB per GPU kept for the CUDA context and buffers; "
+        f"{OS_RESERVE_GB:g} GB of system RAM for the OS.",
+        "GB = 10^9 bytes.",
+    ]
+    return ToolResult(
+        tool="run_on_hardware",
+        headline=headline,
+        inputs={
+            "model": spec.name,
+            "dtype": dtype,
+            "kv_dtype": kv_dt,
+            "context_tokens": context,
+            "batch_size": batch,
+            "hardware": hw.label,
+        },
+        values=values,
+        formula=formula,
+        assumptions=assumptions,
+        refs=refs,
+        warnings=warnings,
+        alternatives=alternatives,
+    )
+
+
+def _embed16(dtype: str) -> bool:
+    fmt_ = weight_format(dtype)
+    return bool(fmt_ and fmt_.embeddings_16bit)
+
+
+def _values(
+    spec: ModelSpec, fp: Footprint, hw: Hardware, p: Placement, context: int
+) -> dict[str, Quantity]:
+    values = {
+        "weights_gb": Quantity(label="Weights", value=fp.weights_gb, unit="GB"),
+        "kv_cache_gb": Quantity(label=f"KV cache ({context:,} tokens)", value=fp.kv_gb, unit="GB"),
+        "memory_gb": Quantity(
+            label="Memory needed",
+            value=fp.total_gb,
+            unit="GB",
+            low=fp.weights_gb + fp.kv_gb,
+            high=fp.total_gb * 1.1,
+        ),
+    }
+    if hw.gpu is not None and hw.gpu.kind != "cpu":
+        values["device_memory_gb"] = Quantity(
+            label=f"Usable on {hw.gpu.count} x {hw.gpu.label}", value=hw.gpu.total_gb, unit="GB"
+        )
+    if hw.host is not None:
+        values["system_ram_usable_gb"] = Quantity(
+            label="Usable system RAM", value=hw.host.total_gb, unit="GB"
+        )
+    values["fits"] = Quantity(label="Fits", value=p.status in ("fits", "fits_with_offload"))
+    values["status"] = Quantity(label="Status", value=p.status)
+    if p.status == "fits_with_offload":
+        values["gpu_layers"] = Quantity(label=f"Layers on GPU (of {fp.layers})", value=p.gpu_layers)
+        values["offloaded_gb"] = Quantity(
+            label="Offloaded to system RAM", value=p.host_gb, unit="GB"
+        )
+    if p.status != "does_not_fit":
+        mid, low, high = decode_tokens_per_s(spec, fp, context, hw.gpu, hw.host, p)
+        values["decode_tokens_per_s"] = Quantity(
+            label="Decode speed, one stream", value=mid, unit="tokens/s", low=low, high=high
+        )
+        main = hw.gpu if hw.gpu is not None and p.gpu_layers else hw.host
+        pre = prefill_tokens_per_s(spec, main)
+        if pre is not None:
+            values["prefill_tokens_per_s"] = Quantity(
+                label="Prompt processing", value=pre, unit="tokens/s", low=pre * 0.5, high=pre * 1.5
+            )
+    values["bytes_per_token_gb"] = Quantity(
+        label="Read per generated token", value=bytes_per_token_gb(spec, fp, context), unit="GB"
+    )
+    return values
+
+
+def _headline(
+    spec: ModelSpec,
+    dtype: str,
+    hw: Hardware,
+    fp: Footprint,
+    p: Placement,
+    values: dict[str, Quantity],
+) -> str:
+    need = fmt(fp.total_gb, "GB")
+    have = values.get("device_memory_gb") or values.get("system_ram_usable_gb")
+    have_txt = f" of {fmt(float(have.value), 'GB')} usable" if have else ""
+    speed = values.get("decode_tokens_per_s")
+    speed_txt = f", about {fmt(float(speed.value), 'tokens/s')} for one stream" if speed else ""
+    if p.status == "fits":
+        return f"{spec.name} in {dtype} fits on {hw.label}: needs {need}{have_txt}{speed_txt}."
+    if p.status == "fits_with_offload":
+        return (
+            f"{spec.name} in {dtype} needs {need}; on {hw.label} it runs with "
+            f"{fp.layers - p.gpu_layers} of {fp.layers} layers offloaded to system RAM"
+            f"{speed_txt}."
+        )
+    return f"{spec.name} in {dtype} needs {need} and does NOT fit on {hw.label}{have_txt}."
+
+
+QUALITY_FLOOR_BITS = 4.5  # below about 4.5 bits per weight quality drops faster (Q3, Q2)
+
+
+def _changes(
+    spec: ModelSpec,
+    dtype: str,
+    kv_dtype: str,
+    context: int,
+    batch: int,
+    hw: Hardware,
+    p: Placement,
+    cat: Catalog,
+) -> list[Alternative]:
+    """Changes that make it run (or run on the accelerators alone), cheapest first.
+
+    Rank: a format of at least ~4.5 bits that fits on the accelerators; the same with layers
+    offloaded to system RAM; a lower format; a shorter context; more cards.
+    """
+    if p.status == "fits":
+        return []
+    ranked: list[tuple[int, Alternative]] = []
+    current = bytes_per_param(dtype)
+    seen_gpu = seen_offload = False
+    for q in QUANT_LADDER:
+        if bytes_per_param(q) >= current:
+            continue
+        fp = footprint(spec, q, kv_dtype, context, batch)
+        good = bytes_per_param(q) * 8 >= QUALITY_FLOOR_BITS
+        alone = place(fp, hw.gpu, None)
+        if not seen_gpu and alone.status == "fits" and hw.gpu is not None:
+            mid, _, _ = decode_tokens_per_s(spec, fp, context, hw.gpu, None, alone)
+            ranked.append(
+                (
+                    0 if good else 2,
+                    Alternative(
+                        label=f"quantize to {q.upper()}",
+                        detail=f"{fmt(fp.total_gb, 'GB')}, fits on {hw.label}; "
+                        f"about {fmt(mid, 'tokens/s')}",
+                        values={"memory_gb": fp.total_gb, "decode_tokens_per_s": mid, "dtype": q},
+                    ),
+                )
+            )
+            seen_gpu = True
+        both = place(fp, hw.gpu, hw.host)
+        if not seen_offload and both.status == "fits_with_offload" and p.status == "does_not_fit":
+            mid, _, _ = decode_tokens_per_s(spec, fp, context, hw.gpu, hw.host, both)
+            off = fp.layers - both.gpu_layers
+            ranked.append(
+                (
+                    1 if good else 3,
+                    Alternative(
+                        label=f"quantize to {q.upper()} and offload {off} of {fp.layers} layers to "
+                        "system RAM",
+                        detail=f"{fmt(fp.total_gb, 'GB')} in all; about {fmt(mid, 'tokens/s')}",
+                        values={"memory_gb": fp.total_gb, "decode_tokens_per_s": mid, "dtype": q},
+                    ),
+                )
+            )
+            seen_offload = True
+    if (
+        p.status == "does_not_fit"
+        and hw.host is None
+        and hw.gpu is not None
+        and hw.gpu.kind == "gpu"
+    ):
+        fp = footprint(spec, dtype, kv_dtype, context, batch)
+        ranked.append(
+            (
+                3,
+                Alternative(
+                    label="offload layers to system RAM",
+                    detail="with at least "
+                    f"{fmt(fp.total_gb - hw.gpu.total_gb + OS_RESERVE_GB, 'GB')} "
+                    "of RAM (llama.cpp -ngl); much slower per token",
+                ),
+            )
+        )
+    if context > 8192:
+        fp = footprint(spec, dtype, kv_dtype, 8192, batch)
+        if place(fp, hw.gpu, hw.host).status != "does_not_fit":
+            ranked.append(
+                (
+                    4,
+                    Alternative(
+                        label="shorten the context to 8,192 tokens",
+                        detail=f"{fmt(fp.total_gb, 'GB')}",
+                        values={"memory_gb": fp.total_gb},
+                    ),
+                )
+            )
+    if hw.gpu is not None and hw.gpu.kind == "gpu":
+        fp = footprint(spec, dtype, kv_dtype, context, batch)
+        need = math.ceil(fp.total_gb / hw.gpu.usable_gb)
+        if hw.gpu.count < need <= 16:
+            ranked.append(
+                (
+                    5,
+                    Alternative(
+                        label=f"use {need} x {hw.gpu.label}",
+                        detail=f"{fmt(fp.total_gb, 'GB')} across {need} cards",
+                        values={"gpus": need},
+                    ),
+                )
+            )
+    return [alt for _, alt in sorted(ranked, key=lambda x: x[0])]

@@ -1,0 +1,144 @@
+"""Weight and KV-cache formats with their real storage cost: bits per weight, not nominal bits.
+
+A 4-bit format is never 4.0 bits on disk or in memory: block scales, zero points and layers
+kept in 16 bits add to it. Each format here carries the effective bits per weight and where
+that figure comes from.
+
+- GGUF (llama.cpp): file size of Llama-3-8B (8.03e9 parameters) per quant type, as printed by
+  llama.cpp's ``quantize`` tool (GiB), converted: bits = GiB x 2^30 x 8 / 8.03e9. The legacy
+  block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) follow from their block layout: 32 weights plus one
+  fp16 scale (and a min for the _1 types).
+- GPTQ / AWQ, 4-bit, group size 128: 4 bits + one fp16 scale and one packed 4-bit zero point per
+  128 weights = 4 + 20/128 = 4.156 bits; embeddings and the output head stay in fp16.
+- bitsandbytes NF4 (QLoRA): 4 bits + the block constants; with double quantization those cost
+  8/64 + 32/(64 x 256) = 0.127 bits per weight (QLoRA paper, section 3); embeddings and the
+  output head stay in 16 bits.
+- MXFP4 (OCP Microscaling): 4-bit elements sharing one 8-bit scale per 32 = 4.25 bits.
+- EXL2: any average bits per weight the user names ("4.65bpw").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+LLAMA3_8B_PARAMS = 8.03e9
+GIB = 2**30
+
+
+@dataclass(frozen=True)
+class WeightFormat:
+    key: str
+    label: str
+    bits: float
+    family: str  # float | int | gguf | gptq | bnb | mx | exl2
+    embeddings_16bit: bool = False  # embeddings + output head stored in 16 bits
+    source: str = ""
+
+
+def _gguf_bits(gib: float) -> float:
+    return gib * GIB * 8 / LLAMA3_8B_PARAMS
+
+
+_QUANTIZE_CPP = "llama.cpp tools/quantize/quantize.cpp (sizes at Llama-3-8B)"
+_GGML_BLOCKS = "ggml block layout (32 weights + fp16 scale per block)"
+_GPTQ = "GPTQ/AWQ group quantization: 4 bits + fp16 scale + 4-bit zero per 128 weights"
+
+FORMATS: dict[str, WeightFormat] = {
+    f.key: f
+    for f in (
+        WeightFormat("fp32", "FP32", 32, "float"),
+        WeightFormat("tf32", "TF32", 32, "float"),
+        WeightFormat("bf16", "BF16", 16, "float"),
+        WeightFormat("fp16", "FP16", 16, "float"),
+        WeightFormat("fp8", "FP8", 8, "float"),
+        WeightFormat("int8", "INT8", 8, "int"),
+        WeightFormat("int4", "INT4", 4, "int"),
+        WeightFormat("fp4", "FP4", 4, "float"),
+        WeightFormat("q8_0", "GGUF Q8_0", 8.5, "gguf", source=_GGML_BLOCKS),
+        WeightFormat("q6_k", "GGUF Q6_K", _gguf_bits(6.14), "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("q5_k_m", "GGUF Q5_K_M", _gguf_bits(5.33), "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("q5_k_s", "GGUF Q5_K_S", _gguf_bits(5.21), "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("q5_1", "GGUF Q5_1", 6.0, "gguf", source=_GGML_BLOCKS),
+        WeightFormat("q5_0", "GGUF Q5_0", 5.5, "gguf", source=_GGML_BLOCKS),
+        WeightFormat("q4_k_m", "GGUF Q4_K_M", _gguf_bits(4.58), "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("q4_k_s", "GGUF Q4_K_S", _gguf_bits(4.37), "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("q4_1", "GGUF Q4_1", 5.0, "gguf", source=_GGML_BLOCKS),
+        WeightFormat("q4_0", "GGUF Q4_0", 4.5, "gguf", source=_GGML_BLOCKS),
+        WeightFormat("iq4_nl", "GGUF IQ4_NL", 4.5, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq4_xs", "GGUF IQ4_XS", 4.25, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("q3_k_l", "GGUF Q3_K_L", _gguf_bits(4.03), "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("q3_k_m", "GGUF Q3_K_M", _gguf_bits(3.74), "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("q3_k_s", "GGUF Q3_K_S", _gguf_bits(3.41), "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq3_m", "GGUF IQ3_M", 3.66, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq3_xxs", "GGUF IQ3_XXS", 3.06, "gguf", source=_QUANTIZE_CPP),
+        # Q2_K: 2.63 GiB at LLaMA-v1-7B (6.74e9 parameters) in the same table.
+        WeightFormat("q2_k", "GGUF Q2_K", 2.63 * GIB * 8 / 6.74e9, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq2_xs", "GGUF IQ2_XS", 2.31, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("gptq", "GPTQ 4-bit (g128)", 4 + 20 / 128, "gptq", True, _GPTQ),
+        WeightFormat("awq", "AWQ 4-bit (g128)", 4 + 20 / 128, "gptq", True, _GPTQ),
+        WeightFormat(
+            "nf4",
+            "NF4 (bitsandbytes, double quant)",
+            4 + 8 / 64 + 32 / (64 * 256),
+            "bnb",
+            True,
+            "QLoRA paper (arXiv 2305.14314), double quantization: 0.127 bits per weight",
+        ),
+        WeightFormat(
+            "mxfp4", "MXFP4", 4 + 8 / 32, "mx", source="OCP Microscaling spec: 8-bit scale per 32"
+        ),
+    )
+}
+
+_ALIASES = {
+    "float32": "fp32",
+    "f32": "fp32",
+    "float16": "fp16",
+    "f16": "fp16",
+    "half": "fp16",
+    "bfloat16": "bf16",
+    "16bit": "bf16",
+    "16-bit": "bf16",
+    "8bit": "int8",
+    "8-bit": "int8",
+    "llm.int8": "int8",
+    "4bit": "int4",
+    "4-bit": "int4",
+    "qlora": "nf4",
+    "bnb4": "nf4",
+    "bnb-4bit": "nf4",
+    "nvfp4": "fp4",
+    "e4m3": "fp8",
+    "q4_k": "q4_k_m",
+    "q5_k": "q5_k_m",
+    "q3_k": "q3_k_m",
+    "q8": "q8_0",
+    "q4": "q4_0",
+    "q6": "q6_k",
+    "q5": "q5_k_m",
+    "q3": "q3_k_m",
+    "q2": "q2_k",
+}
+_BPW = re.compile(r"^(?:exl2[-_:]?)?(\d+(?:\.\d+)?)\s*-?bpw$|^exl2[-_:](\d+(?:\.\d+)?)$")
+
+
+def weight_format(name: str) -> WeightFormat | None:
+    """The format for a name people type ("Q4_K_M", "gptq", "4.65bpw", "exl2-5.0"), or None."""
+    key = str(name).strip().lower().replace(" ", "")
+    key = _ALIASES.get(key, key)
+    if key in FORMATS:
+        return FORMATS[key]
+    match = _BPW.match(key)
+    if match:
+        bits = float(match.group(1) or match.group(2))
+        if math.isfinite(bits) and 1.0 <= bits <= 16.0:
+            return WeightFormat(
+                f"exl2-{bits:g}", f"EXL2 {bits:g} bpw", bits, "exl2", source="EXL2 average bpw"
+            )
+    return None
+
+
+def format_keys() -> list[str]:
+    return list(FORMATS)

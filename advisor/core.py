@@ -145,21 +145,22 @@ def _history_questions(history: Sequence[Any] | None) -> list[str]:
     return out
 
 
-def _key_sentence(passage: Passage, query_tokens: set[str]) -> str | None:
+def _key_sentences(passage: Passage, query_tokens: set[str], n: int = 1) -> list[str]:
+    """The ``n`` prose sentences of a passage that share the most words with the query."""
     body = passage.text.split("\n", 1)[-1]
-    best, best_score = None, 0.0
     lines = [ln.strip() for ln in body.splitlines()]
     prose = [ln for ln in lines if ln and not ln.startswith(("-", "*", "|", "#", ">"))]
+    scored: list[tuple[float, str]] = []
     for sent in (s for ln in prose for s in split_sentences(ln)):
         if len(sent) < 40 or len(sent) > 400 or sent.endswith(":"):
             continue
         toks = set(tokenize(sent))
-        if not toks:
+        overlap = len(toks & query_tokens)
+        if not toks or overlap == 0:
             continue
-        score = len(toks & query_tokens) + 0.1 / (1 + abs(len(sent) - 160) / 80)
-        if score > best_score:
-            best, best_score = sent, score
-    return best
+        scored.append((overlap + 0.1 / (1 + abs(len(sent) - 160) / 80), sent))
+    scored.sort(key=lambda x: -x[0])
+    return [sent for _, sent in scored[:n]]
 
 
 class Advisor:
@@ -278,7 +279,8 @@ class Advisor:
                 extra = self._extractive(
                     retrieval, passages, tool_numbers, exclude={g.sentence for g in guidance}
                 )
-                for check in extra[: MIN_GUIDANCE_SENTENCES + 1 - from_llm]:
+                room = MIN_GUIDANCE_SENTENCES + 1 if calls_ok else MAX_GUIDANCE_SENTENCES
+                for check in extra[: room - from_llm]:
                     guidance.append(check)
                     yield emit(self._render_sentence(check) + " ", "guidance")
             from_extract = len(guidance) - from_llm
@@ -469,13 +471,18 @@ class Advisor:
         exclude: set[str],
     ) -> list[SentenceCheck]:
         qtok = set(tokenize(retrieval.expanded_query))
-        out = []
-        for n, p in enumerate(passages[:PASSAGES_FOR_LLM], start=1):
-            sent = _key_sentence(p, qtok)
-            if not sent or sent in exclude:
+        shown = passages[:PASSAGES_FOR_LLM]
+        ranked = [_key_sentences(p, qtok, 2) for p in shown]
+        # best sentence of each passage first, then the runners-up
+        order = [
+            (n, sents[k]) for k in (0, 1) for n, sents in enumerate(ranked, 1) if len(sents) > k
+        ]
+        out: list[SentenceCheck] = []
+        for n, sent in order:
+            if sent in exclude:
                 continue
-            check = self._verify(f"{sent} [{n}]", passages[:PASSAGES_FOR_LLM], numbers)
-            if check.supported:
+            check = self._verify(f"{sent} [{n}]", shown, numbers)
+            if check.supported and not self._repeats(check, out):
                 out.append(check)
         return out
 

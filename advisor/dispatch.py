@@ -27,7 +27,7 @@ from advisor.tools import (
     training_memory,
 )
 from advisor.tools.catalog import Catalog
-from advisor.tools.local import run_on_hardware
+from advisor.tools.local import models_for_hardware, run_on_hardware
 from advisor.tools.result import ToolResult
 
 NEEDS_MODEL = {"size", "train", "serve"}
@@ -177,6 +177,16 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         return True  # answered from the guides; no calculator needs the user's numbers
     if kind == "troubleshoot" and (model is None or not spec.owns_hardware):
         return True
+    if model is None and kind in ("fit", "choose") and _local_setup(spec, cat) and not training:
+        # "what can I run on my 3090?": the catalogued models that fit, largest first
+        which: dict[str, Any] = {
+            "dtype": spec.dtype or default_format(spec, True),
+            **hardware_args(spec),
+        }
+        if spec.context_tokens:
+            which["context_tokens"] = spec.context_tokens
+        p.calls.append(ToolCall("models_for_hardware", which))
+        return True
     if model is None or kind not in ("fit", "speed", "troubleshoot", None):
         return False
     if training:
@@ -206,8 +216,9 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
     if not local and not (kind == "speed" and not spec.owns_hardware and not spec.intents):
         # datacenter GPUs (or none named): the serving-memory and serving calculators, by
         # the intents below; a fit question on one named card is sized for that card
+        yes_no = not SIZING_RE.search(question.lower())
         if kind in ("fit", "troubleshoot") and spec.accelerator and not spec.num_accelerators:
-            spec.num_accelerators = 1
+            spec.num_accelerators = 1 if yes_no else None  # "does it fit on an H100?"
         if kind == "speed" and "serve" not in spec.intents:
             spec.intents = [*spec.intents, "serve"]
         return False
@@ -379,6 +390,7 @@ TOOL_FUNCS: dict[str, Callable[..., ToolResult]] = {
     "onprem_tco": onprem_tco,
     "storage_estimate": storage_estimate,
     "run_on_hardware": run_on_hardware,
+    "models_for_hardware": models_for_hardware,
 }
 
 

@@ -8,6 +8,7 @@ No model is involved. Names are matched against the catalogs the way people type
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from typing import Literal
@@ -337,7 +338,7 @@ class Router:
         training = spec.workload in ("lora", "qlora", "full_finetune", "pretraining")
         key = (spec.kind or "", "training" if training else "inference")
         topic = understand.TOPIC_TERMS.get(key)
-        if topic is None or (spec.model is None and spec.params_b is None):
+        if topic is None or not (spec.model or spec.params_b or spec.owns_hardware):
             return question
         words = [
             w
@@ -391,6 +392,7 @@ class Router:
         m = self._match(tokens, self._models, max_n=8)
         if m:
             spec.model = m[0]
+            self._size_check(text, spec)
         else:
             size = re.search(
                 r"\b(\d+(?:\.\d+)?)\s*(b|bn|billion)\b(?!\s*tokens)", text
@@ -426,6 +428,33 @@ class Router:
         self._situation(text, spec)
         spec.intents = self._intents(text, spec)
         return spec
+
+    def _size_check(self, text: str, spec: WorkloadSpec) -> None:
+        """A size that contradicts the named model picks the variant of that name with it.
+
+        "deepseek-r1:7b" is the 7B distill, not the 671B model; with no such variant the size
+        wins over the name ("llama 3.1 13b" is sized as a 13B model).
+        """
+        assert spec.model is not None
+        row = self.catalog.model(spec.model)
+        sizes = [
+            _scaled(g.group(1), g.group(2)) / 1e9
+            for g in re.finditer(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(b|bn)\b(?!\s*tokens)", text)
+        ]
+        if not sizes or any(abs(row.params_b / x - 1) <= 0.3 for x in sizes):
+            return
+        size = sizes[0]
+        variants = [
+            v
+            for v in self.catalog.models
+            if (v.id.startswith(row.id) or v.family == row.family)
+            and abs(v.params_b / size - 1) <= 0.15
+        ]
+        if variants:
+            best = min(variants, key=lambda v: abs(math.log(v.params_b / size)))
+            spec.model = best.id
+        else:
+            spec.model, spec.params_b = None, size
 
     def _family_with_size(self, text: str, params_b: float) -> str | None:
         """A catalog model of the family named in ``text`` with about ``params_b`` parameters.
@@ -530,8 +559,10 @@ class Router:
         )
         if bare_train and spec.tokens is not None and spec.tokens >= 1e10:
             spec.workload = "pretraining"  # a bare "train" at pretraining scale (>= 10B tokens)
+        serving_engine = spec.engine in ("vllm", "tgi", "sglang", "tensorrt-llm", "ollama")
         if spec.workload is None and (
-            spec.kind in ("fit", "speed", "troubleshoot", "explain")
+            serving_engine
+            or spec.kind in ("fit", "speed", "troubleshoot", "explain", "capacity")
             and (spec.model or spec.params_b or spec.accelerator or spec.device_memory_gb)
         ):
             spec.workload = "inference"  # no training named: running the model is the default

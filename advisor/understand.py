@@ -202,6 +202,7 @@ SYSTEM_RAM_RULES = (
     r"\b(?:d?ram|system memory)\s*(?:is|of|:|=)?\s*" + _GB,
     r"内存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
     _GB + r"\s*(?:of\s+)?(?:lp)?ddr\d",
+    r"\b(?:lp)?ddr\d[\w-]*\s*(?:ram\s*)?(?:of\s+)?" + _GB,
 )
 UNIFIED_RULES = (
     _GB + r"\s*(?:of\s+)?(?:unified|shared)\s*(?:memory|ram)?",

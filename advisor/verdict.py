@@ -69,6 +69,9 @@ def key_numbers(result: ToolResult, limit: int = 6) -> list[str]:
         "tokens_per_s",
         "requests_per_s",
         "replicas",
+        "largest_fit_b",
+        "largest_offload_b",
+        "models_fit",
     )
     out = []
     for key in order:
@@ -259,6 +262,8 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
                 v = _with_bf16(spec, r, v)
         elif r.tool == "training_memory":
             v = _training_fit(spec, r)
+        elif r.tool == "models_for_hardware":
+            v = Verdict(r.headline, "info", key_numbers(r))
         elif r.tool == "serving_estimate" and spec.kind == "speed":
             v = _serving_speed(spec, r)
         elif r.tool == "inference_memory" and spec.kind in ("fit", "troubleshoot"):

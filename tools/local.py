@@ -683,3 +683,105 @@ def _changes(
                 )
             )
     return [alt for _, alt in sorted(ranked, key=lambda x: x[0])]
+
+
+def models_for_hardware(
+    *,
+    dtype: str = "q4_k_m",
+    context_tokens: int = 4096,
+    accelerator: str | None = None,
+    num_accelerators: int | None = None,
+    device_memory_gb: float | None = None,
+    system_ram_gb: float | None = None,
+    unified_memory_gb: float | None = None,
+    cpu_only: bool = False,
+    ram_kind: str | None = None,
+    ram_channels: int | None = None,
+    ram_mt_s: int | None = None,
+    top: int = 5,
+    catalog: Catalog | None = None,
+) -> ToolResult:
+    """Which catalogued open models run on this hardware: the largest that fit, and with offload.
+
+    Every catalogued LLM is placed as in :func:`run_on_hardware` (``dtype`` weights, a
+    ``context_tokens`` context, one stream); rows are ranked by parameter count.
+    """
+    cat = catalog or load_catalog()
+    dtype = normalize_dtype(dtype)
+    context = checks.count("context_tokens", context_tokens, upper=10_000_000)
+    hw = describe_hardware(
+        cat,
+        accelerator=accelerator,
+        num_accelerators=num_accelerators,
+        device_memory_gb=device_memory_gb,
+        system_ram_gb=system_ram_gb,
+        unified_memory_gb=unified_memory_gb,
+        cpu_only=cpu_only,
+        ram_kind=ram_kind,
+        ram_channels=ram_channels,
+        ram_mt_s=ram_mt_s,
+    )
+    rows: list[dict[str, object]] = []
+    for m in sorted(cat.models, key=lambda m: -m.params_b):
+        if m.kind != "llm":
+            continue
+        spec = resolve_model(m.id, cat).spec
+        fp = footprint(spec, dtype, "fp16", min(context, spec.max_context), 1)
+        p = place(fp, hw.gpu, hw.host)
+        if p.status == "does_not_fit":
+            continue
+        mid, _, _ = decode_tokens_per_s(spec, fp, context, hw.gpu, hw.host, p)
+        rows.append(
+            {
+                "model": m.name,
+                "params_b": m.params_b,
+                "memory_gb": round(fp.total_gb, 1),
+                "placement": "all on GPU"
+                if p.status == "fits" and hw.gpu
+                else (
+                    "system RAM"
+                    if p.gpu_layers == 0
+                    else f"{p.gpu_layers}/{fp.layers} layers on GPU"
+                ),
+                "tokens_per_s": round(mid, 1),
+            }
+        )
+    full = [r for r in rows if r["placement"] in ("all on GPU", "system RAM")]
+    offload = [r for r in rows if r not in full]
+    refs = []
+    assumptions = [f"Weights in {dtype}, KV cache in fp16, {context:,}-token context, one stream."]
+    for pool in (hw.gpu, hw.host):
+        if pool is not None:
+            refs += pool.refs
+            assumptions += pool.assumptions
+    values: dict[str, Quantity] = {
+        "models_fit": Quantity(label="Catalogued models that fit fully", value=len(full)),
+    }
+    if full:
+        values["largest_fit_b"] = Quantity(
+            label="Largest that fits fully", value=float(str(full[0]["params_b"])), unit="B params"
+        )
+    if offload:
+        values["largest_offload_b"] = Quantity(
+            label="Largest with CPU offload",
+            value=float(str(offload[0]["params_b"])),
+            unit="B params",
+        )
+    names = ", ".join(f"{r['model']} ({fmt(float(str(r['memory_gb'])), 'GB')})" for r in full[:3])
+    headline = f"On {hw.label} in {dtype}: " + (
+        f"the largest catalogued models that fit are {names}"
+        if full
+        else "no catalogued model fits fully"
+    )
+    if offload:
+        headline += f"; with layers offloaded to RAM up to {offload[0]['model']}"
+    return ToolResult(
+        tool="models_for_hardware",
+        headline=headline + ".",
+        inputs={"dtype": dtype, "context_tokens": context, "hardware": hw.label},
+        values=values,
+        formula=["each model placed as in run_on_hardware; ranked by parameters"],
+        assumptions=assumptions,
+        refs=refs,
+        table=(full[:top] + offload[:2]) or None,
+    )

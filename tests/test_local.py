@@ -200,3 +200,16 @@ def test_lookup_never_extends_a_number_into_another_product(catalog, typed):
 
 def test_prefix_lookup_still_completes_a_size(catalog):
     assert catalog.model("llama 3.1 405").id == "llama-3.1-405b"
+
+
+def test_models_for_hardware_lists_what_fits(catalog):
+    """On one 24 GB card at Q4_K_M every listed model needs at most 23.2 GB; with 64 GB of RAM
+    larger ones run with layers offloaded, and the largest that fits is named."""
+    from advisor.tools.local import models_for_hardware
+
+    r = models_for_hardware(accelerator="rtx-3090", system_ram_gb=64, catalog=catalog)
+    full = [row for row in r.table or [] if row["placement"] == "all on GPU"]
+    assert full and all(float(row["memory_gb"]) <= 24 - GPU_RESERVE_GB for row in full)
+    assert r["largest_fit_b"] == full[0]["params_b"]
+    assert r["largest_offload_b"] > r["largest_fit_b"]
+    assert full[0]["model"] in r.headline

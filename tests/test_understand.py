@@ -43,6 +43,7 @@ KEEP = {
             "mixtral-8x7b",
             "qwen2.5-14b",
             "deepseek-r1",
+            "deepseek-r1-distill-qwen-7b",
         },
     ),
 }
@@ -167,6 +168,13 @@ ROUTES = [
     ("NCCL timeout on 2 nodes with RoCE", {"kind": "troubleshoot"}),
     ("p4d not available in my region", {"kind": "availability"}),
     ("Will an H20 run llama 3.1 8b?", {"accelerator": "h20"}),
+    # a size that contradicts the name picks the variant with that size, or wins alone
+    ("ollama run deepseek-r1:7b on my 4090", {"model": "deepseek-r1-distill-qwen-7b",
+                                              "engine": "ollama"}),
+    ("deepseek r1 671b at q4", {"model": "deepseek-r1"}),
+    ("llama 3.1 13b on a 3090", {"model": None, "params_b": 13}),
+    ("Which model can run on RTX 4090 24GB + DDR4 64GB?", {"accelerator": "rtx-4090",
+                                                         "system_ram_gb": 64, "model": None}),
     ("Will an H200 run llama 3.1 8b?", {"accelerator": "h200"}),
 ]
 

@@ -183,5 +183,48 @@ def bench_answers(backend: str = "local", runs: int = 1) -> tuple[list[Timing], 
             1500.0,
         )
     )
+    out += bench_first_verdict(advisor, runs=max(3, runs * 3))
     facts["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out, facts
+
+
+# Questions in the words people use (not from the eval sets): fit, speed, troubleshooting.
+VERDICT_QUESTIONS = (
+    "I have two RTX 3090s and 64 GB of RAM, can I run Llama 3.1 70B at Q4_K_M?",
+    "getting 4 tok/s with llama 3.1 8b q8_0 on cpu only, 32gb ddr4, is that normal?",
+    "can my macbook pro m3 max 36gb run mixtral?",
+    "why does vllm run out of memory loading qwen2.5 14b on a 24GB card?",
+    "what's the difference between prefill and decode?",
+)
+
+
+def bench_first_verdict(advisor: Any, runs: int = 3) -> list[Timing]:
+    """Time to the verdict: the first streamed chunk through the API, and the first UI update
+    whose verdict panel is filled (target 300 ms each)."""
+    api, ui = [], []
+    from advisor.ui import handlers
+
+    for _ in range(runs):
+        for q in VERDICT_QUESTIONS:
+            t0 = time.perf_counter()
+            for item in advisor.stream(q):
+                if getattr(item, "part", None) == "verdict":
+                    api.append((time.perf_counter() - t0) * 1000)
+                    break
+            t0 = time.perf_counter()
+            for update in handlers.respond(advisor, q, [], []):
+                if update[-1] != handlers.VERDICT_PLACEHOLDER:
+                    ui.append((time.perf_counter() - t0) * 1000)
+                    break
+    return [
+        _timing("first verdict text, API (Advisor.stream)", api, 300.0),
+        _timing("first verdict text, UI handler", ui, 300.0),
+    ]
+
+
+def _timing(name: str, samples: list[float], target_ms: float | None) -> Timing:
+    samples = sorted(samples)
+    p95 = samples[min(len(samples) - 1, int(0.95 * len(samples)))] if samples else 0.0
+    return Timing(
+        name, len(samples), statistics.median(samples) if samples else 0.0, p95, target_ms
+    )

@@ -93,6 +93,8 @@ def _register_tools() -> None:
 
     for name in (
         "inference_memory",
+        "run_on_hardware",
+        "models_for_hardware",
         "training_estimate",
         "training_memory",
         "serving_estimate",

@@ -18,6 +18,8 @@ from advisor.dispatch import TOOL_FUNCS
 
 MODEL_TOOLS = (
     "inference_memory",
+    "run_on_hardware",
+    "models_for_hardware",
     "training_estimate",
     "training_memory",
     "serving_estimate",

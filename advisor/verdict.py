@@ -101,7 +101,10 @@ def _hardware_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
     speed_txt = f", at about {fmt(float(speed.value), 'tokens/s')} for one stream" if speed else ""
     nums = key_numbers(r)
     if status == "fits":
-        text = f"Yes: {model} in {dtype} needs about {need} and {hw} has {have} usable{speed_txt}."
+        where = r.inputs.get("accelerators") or hw
+        text = (
+            f"Yes: {model} in {dtype} needs about {need} and {where} has {have} usable{speed_txt}."
+        )
         return Verdict(text, "yes", nums)
     if status == "fits_with_offload":
         layers = int(_num(r, "gpu_layers") or 0)

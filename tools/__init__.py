@@ -16,6 +16,7 @@ from __future__ import annotations
 from .catalog import Catalog, load_catalog
 from .cost import compare_options, cost_per_million_tokens, job_cost
 from .decision import FACTORS, decide
+from .local import models_for_hardware, run_on_hardware
 from .lookup import get_accelerator, get_instance, get_model, get_server
 from .memory import inference_memory, kv_cache_bytes_per_token
 from .models import ModelSpec, resolve_model
@@ -46,8 +47,10 @@ __all__ = [
     "job_cost",
     "kv_cache_bytes_per_token",
     "load_catalog",
+    "models_for_hardware",
     "onprem_tco",
     "resolve_model",
+    "run_on_hardware",
     "serving_estimate",
     "storage_estimate",
     "training_estimate",

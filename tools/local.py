@@ -493,6 +493,13 @@ def run_on_hardware(
             "context_tokens": context,
             "batch_size": batch,
             "hardware": hw.label,
+            "accelerators": (
+                f"{hw.gpu.count} x {hw.gpu.label}"
+                if hw.gpu and hw.gpu.count > 1
+                else hw.gpu.label
+                if hw.gpu
+                else None
+            ),
         },
         values=values,
         formula=formula,

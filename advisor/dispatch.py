@@ -147,10 +147,15 @@ SIZING_RE = re.compile(
 )
 
 
-def default_format(spec: WorkloadSpec, local: bool) -> str:
-    """bf16 on datacenter engines; the engine's usual 4-bit download on a person's own machine."""
+def default_format(spec: WorkloadSpec, local: bool, cat: Catalog | None = None) -> str:
+    """The engine's usual 4-bit download on a person's own machine; else bf16, or fp16 on
+    GPUs without bf16 (before Ampere: T4, V100, P40)."""
     if local and spec.engine in LOCAL_DEFAULT_FORMAT:
         return LOCAL_DEFAULT_FORMAT[spec.engine]
+    if cat is not None and spec.accelerator:
+        acc = cat.accelerator(spec.accelerator)
+        if acc.kind == "gpu" and acc.bf16_tflops is None and acc.fp16_tflops is not None:
+            return "fp16"
     return "bf16"
 
 
@@ -222,7 +227,7 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         if kind == "speed" and "serve" not in spec.intents:
             spec.intents = [*spec.intents, "serve"]
         return False
-    dtype = spec.dtype or default_format(spec, local)
+    dtype = spec.dtype or default_format(spec, local, cat)
     args = {"model": model, "dtype": dtype, **hardware_args(spec)}
     if spec.dtype is None:
         p.assumptions.append(
@@ -264,9 +269,9 @@ def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
             "(e.g. 'a 13B model')."
         )
     acc = spec.accelerator
-    dtype = spec.dtype or "bf16"
+    dtype = spec.dtype or default_format(spec, False, cat)
     if model is not None and intents & NEEDS_MODEL and spec.dtype is None:
-        p.assumptions.append("Weights in bf16 (no precision given).")
+        p.assumptions.append(f"Weights in {dtype} (no precision given).")
     if model is not None and "size" in intents:
         args: dict[str, Any] = {"model": model, "dtype": dtype}
         if spec.context_tokens:

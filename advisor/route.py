@@ -251,6 +251,13 @@ _PROVIDERS = {
     "aws": "aws",
     "amazon": "aws",
     "ec2": "aws",
+    "eks": "aws",
+    "sagemaker": "aws",
+    "gcloud": "gcp",
+    "gce": "gcp",
+    "gke": "gcp",
+    "vertex": "gcp",
+    "aks": "azure",
     "azure": "azure",
     "microsoft": "azure",
     "gcp": "gcp",
@@ -397,16 +404,24 @@ class Router:
             size = re.search(
                 r"\b(\d+(?:\.\d+)?)\s*(b|bn|billion)\b(?!\s*tokens)", text
             ) or re.search(r"\b(\d+(?:\.\d+)?)\s*(m|million)\b\s*[- ]?param", text)
-            if size:
-                spec.params_b = _scaled(size.group(1), size.group(2)) / 1e9
-                family_model = self._family_with_size(text, spec.params_b)
-                if family_model is not None:
-                    spec.model, spec.params_b = family_model, None
+            params = _scaled(size.group(1), size.group(2)) / 1e9 if size else None
+            family_model = self._family_with_size(text, params) if params else None
+            default = next(
+                (
+                    (model_id, note)
+                    for family, (model_id, note) in understand.FAMILY_DEFAULTS.items()
+                    if re.search(rf"\b{family}\b", text)
+                ),
+                None,
+            )
+            if family_model is not None:
+                spec.model = family_model
+            elif default is not None:
+                # a family named without its size ("a quantized mixtral") beats a bare size
+                # that belongs to something else in the question
+                spec.model, spec.notes = default[0], [default[1]]
             else:
-                for family, (model_id, note) in understand.FAMILY_DEFAULTS.items():
-                    if re.search(rf"\b{family}\b", text):
-                        spec.model, spec.notes = model_id, [note]
-                        break
+                spec.params_b = params
         self._hardware(question, hw_tokens, spec)
         inst = self._match(tokens, self._insts, max_n=3)
         if inst:
@@ -591,6 +606,8 @@ class Router:
             spec.context_tokens = (
                 k * 1024 if k in (2, 4, 8, 16, 32, 64, 128, 256, 512) else k * 1000
             )
+        elif c := understand.context_setting(text):
+            spec.context_tokens = c
         if re.search(r"\bqlora\b", text):
             spec.method = "qlora"
         elif re.search(r"\blora\b", text):

@@ -127,6 +127,7 @@ WEIGHT_FORMAT_RULES: tuple[tuple[str, str], ...] = (
     (r"\bq5\b", "q5_k_m"),
     (r"\bq6\b", "q6_k"),
     (r"\bbf16\b|\bbfloat16\b", "bf16"),
+    (r"\b(?:without|no) quantization\b|\bun-?quantized\b|\bnon-?quantized\b", "fp16"),
     (r"\bfp16\b|\bfloat16\b|\bf16\b|\bhalf precision\b|\b16[- ]?bits?\b", "fp16"),
     (r"\bfp32\b|\bfloat32\b|\bfull precision\b", "fp32"),
 )
@@ -217,7 +218,7 @@ CPU_ONLY_RULES = (
     r"\bcpu[- ]only\b|\bonly (?:a |the |my )?cpu\b|\bno (?:dedicated )?gpu\b|"
     r"\bwithout (?:a |any )?gpu\b|"
     r"\bon (?:the |my |a )?cpu\b|\bjust (?:the |my |a )?cpu\b|\bcpu inference\b|"
-    r"\b(?:no|without) (?:a )?graphics card\b",
+    r"\b(?:no|without) (?:a )?graphics card\b|\bcpu (?:instance|server|machine|node|box)s?\b",
 )
 RAM_KIND_RE = re.compile(r"\b(lpddr5x|lpddr5|ddr5|ddr4|ddr3)(?:[- @]?(\d{4}))?\b", re.I)
 RAM_CHANNEL_RE = re.compile(
@@ -380,9 +381,15 @@ def ram_details(text: str) -> tuple[str | None, int | None, int | None]:
     return kind, channels, rate
 
 
+_VENDOR = r"nvidia\s+|amd\s+|tesla\s+|geforce\s+|radeon\s+|intel\s+"
+_VENDOR_TOKENS = {"nvidia", "amd", "tesla", "geforce", "radeon", "intel", "rtx", "gtx"}
+
+
 def count_before(tokens: list[str], start: int) -> int | None:
     """A device count written before the device name: '2x', '2 x', 'two', 'dual', 'a pair of'."""
-    before = [t.lower() for t in tokens[max(0, start - 3) : start]]
+    before = [t.lower() for t in tokens[max(0, start - 4) : start]]
+    while before and before[-1] in _VENDOR_TOKENS:
+        before = before[:-1]  # "2 x NVIDIA A10G"
     if not before:
         return None
     last = before[-1]
@@ -398,11 +405,34 @@ def count_before(tokens: list[str], start: int) -> int | None:
 
 
 def count_star(text: str, name_start: int) -> int | None:
-    """'8*A100', '8 * 24G A10g': a count joined to the name by '*' (memory may sit between)."""
+    """'8*A100', '8 * 24G A10g', '4 * NVIDIA A10G': a count joined to the name by '*'."""
     if name_start < 0:
         return None
-    m = re.search(r"(\d{1,3})\s*\*\s*(?:\d+(?:\.\d+)?\s*g(?:b|ib)?\s*)?$", text[:name_start], re.I)
+    m = re.search(
+        r"(\d{1,3})\s*[*×]\s*(?:\d+(?:\.\d+)?\s*g(?:b|ib)?\s*)?(?:" + _VENDOR + r")?$",
+        text[:name_start],
+        re.I,
+    )
     return int(m.group(1)) if m else None
+
+
+# Settings that set the context window: llama.cpp -c/--ctx-size, Ollama num_ctx, vLLM
+# max_model_len, transformers max_length, ExLlama --length, "8192 tokens per request".
+CONTEXT_RULES = (
+    r"(?:--?(?:ctx[-_]size|c|context[-_]?(?:length|size)?|max[-_]?seq[-_]?len(?:gth)?|"
+    r"max[-_]model[-_]len|max[-_]length|seq[-_]len|length|l)|num[-_]ctx|n[-_]ctx|"
+    r"max_model_len|max_seq_len|max_position_embeddings)\s*[= ]\s*(\d{3,7})\b",
+    r"\b(\d{3,7})\s*(?:-?token)s?\s*(?:per (?:request|sequence|prompt)|context|ctx)\b",
+)
+
+
+def context_setting(text: str) -> int | None:
+    for rule in CONTEXT_RULES:
+        if m := re.search(rule, text, re.I):
+            value = int(m.group(1))
+            if 128 <= value <= 10_000_000:
+                return value
+    return None
 
 
 def memory_after(text: str, name_end: int) -> float | None:
@@ -426,6 +456,8 @@ def memory_before(text: str, name_start: int) -> float | None:
 
 
 def count_after(text: str, name_end: int) -> int | None:
-    """A count written after the device name: 'RTX 3090 x2', '3090 (x4)'."""
-    m = re.match(r"\s*\(?\s*x\s?(\d{1,3})\b", text[name_end:], re.I)
+    """A count written after the device name: 'RTX 3090 x2', '3090 (x4)', '4090 24GB * 6'."""
+    m = re.match(
+        r"\s*\(?\s*(?:\d+(?:\.\d+)?\s*g(?:b|ib)?\s*)?[x*×]\s?(\d{1,3})\b", text[name_end:], re.I
+    )
     return int(m.group(1)) if m else None

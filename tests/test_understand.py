@@ -217,7 +217,8 @@ FORMATS = [
     ("without GPTQ, in fp16", "fp16"),
     ("Q4 gguf", "q4_0"),
     ("4-bit", "int4"),
-    ("no quantization mentioned", None),
+    ("nothing about the format here", None),
+    ("llama-2 7b without quantization", "fp16"),
 ]
 
 

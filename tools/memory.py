@@ -333,11 +333,19 @@ def _alternatives(
                 spec, acc, dtype=q, kv_dtype=kv_dtype, context=context, batch=batch
             )
             if n is not None and b is not None:
+                whole = per_gpu_breakdown(
+                    spec, dtype=q, kv_dtype=kv_dtype, context_tokens=context, batch_size=batch, tp=1
+                )
                 out.append(
                     Alternative(
                         label=f"Quantize to {q}",
-                        detail=f"{n} x {acc.name}, {fmt(b.total_gb, 'GB')} per device",
-                        values={"accelerators": n, "per_device_gb": b.total_gb},
+                        detail=f"{n} x {acc.name}, {fmt(b.total_gb, 'GB')} per device "
+                        f"({fmt(whole.total_gb, 'GB')} in all)",
+                        values={
+                            "accelerators": n,
+                            "per_device_gb": b.total_gb,
+                            "memory_gb": whole.total_gb,
+                        },
                     )
                 )
     bigger = sorted(

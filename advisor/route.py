@@ -499,7 +499,10 @@ class Router:
         adjacent: float | None = None
         if a:
             spec.accelerator = a[0]
-            spec.num_accelerators = understand.count_before(tokens, a[1])
+            # explicit launch settings first ("--nproc_per_node=2", "GPU 0-7"), then the words
+            spec.num_accelerators = understand.launch_gpu_count(text) or understand.count_before(
+                tokens, a[1]
+            )
             last = tokens[a[2] - 1].lower()
             first = _find_token(text, tokens[a[1]].lower())
             for at in _token_positions(text, last):
@@ -527,6 +530,8 @@ class Router:
             spec.system_ram_gb = understand.system_ram_gb(text)
             if spec.device_memory_gb is not None and spec.num_accelerators is None:
                 spec.num_accelerators = self._generic_count(text)
+        if spec.num_accelerators is None and (spec.accelerator or spec.device_memory_gb):
+            spec.num_accelerators = understand.launch_gpu_count(text)
         if understand.cpu_only(text) and not spec.accelerator:
             spec.cpu_only = True
         if spec.system_ram_gb or spec.cpu_only:
@@ -551,14 +556,18 @@ class Router:
     @staticmethod
     def _generic_count(text: str) -> int | None:
         """'two 12GB cards', '2 x 16 GB GPUs', '4x 24gb gpus'."""
-        m = re.search(
-            r"\b(\d+|two|three|four|five|six|eight|dual|quad)(?:\s*x\s*|\s+)\d+(?:\.\d+)?\s*"
-            r"(?:gb|g)\b\s*(?:\w+\s+)?(?:cards?|gpus?|vram)",
-            text,
-        ) or re.search(
-            r"\b(\d+|two|three|four|five|six|eight|dual|quad)\s+(?:\w+\s+){0,2}?"
-            r"(?:graphics cards|cards|gpus)\b",
-            text,
+        m = (
+            re.search(
+                r"\b(\d+|two|three|four|five|six|eight|dual|quad)(?:\s*x\s*|\s+)\d+(?:\.\d+)?\s*"
+                r"(?:gb|g)\b\s*(?:\w+\s+)?(?:cards?|gpus?|vram)",
+                text,
+            )
+            or re.search(r"\b(\d{1,2})\s*x\s*\d+(?:\.\d+)?\s*gb\b", text)
+            or re.search(
+                r"\b(\d+|two|three|four|five|six|eight|dual|quad)\s+(?:\w+\s+){0,2}?"
+                r"(?:graphics cards|cards|gpus)\b",
+                text,
+            )
         )
         if not m:
             return None

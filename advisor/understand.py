@@ -190,6 +190,7 @@ _ENGINE_RES = tuple((e, re.compile(p, re.I)) for e, p in ENGINE_RULES)
 # -- the hardware people own ---------------------------------------------------------------
 _GB = r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g|gigs?|gigabytes?)\b"
 VRAM_RULES = (
+    r"\b\d{1,2}\s*x\s*" + _GB,  # "3x24 GB": the memory of each card
     _GB + r"\s*(?:of\s+)?(?:vram|v-ram|gpu memory|gpu ram|video memory|graphics memory|"
     r"hbm\w*|gddr\w*|dedicated)",
     _GB + r"\s*(?:\w+\s+){0,2}?(?:card|gpu|graphics card|video card)s?\b",
@@ -456,8 +457,28 @@ def memory_before(text: str, name_start: int) -> float | None:
 
 
 def count_after(text: str, name_end: int) -> int | None:
-    """A count written after the device name: 'RTX 3090 x2', '3090 (x4)', '4090 24GB * 6'."""
-    m = re.match(
-        r"\s*\(?\s*(?:\d+(?:\.\d+)?\s*g(?:b|ib)?\s*)?[x*×]\s?(\d{1,3})\b", text[name_end:], re.I
-    )
+    """A count written after the device name: 'RTX 3090 x2', '3090 (x4)', '4090 24GB * 6',
+    'A100 gpus(2)'."""
+    rest = text[name_end:]
+    m = re.match(r"\s*\(?\s*(?:\d+(?:\.\d+)?\s*g(?:b|ib)?\s*)?[x*×]\s?(\d{1,3})\b", rest, re.I)
+    m = m or re.match(r"\s*(?:gpus?|cards?)\s*\(\s*(\d{1,3})\s*\)", rest, re.I)
     return int(m.group(1)) if m else None
+
+
+# Launch settings that fix the number of GPUs: torchrun, DeepSpeed, vLLM, TGI, CUDA_VISIBLE_DEVICES.
+GPU_COUNT_RULES = (
+    r"--nproc[_-]per[_-]node[= ](\d{1,3})\b",
+    r"--num[_-]gpus[= ](\d{1,3})\b",
+    r"--(?:tensor[_-]parallel[_-]size|tp|num[_-]shard)[= ](\d{1,3})\b",
+    r"\bgpus?\s*0\s*[-–]\s*(\d{1,2})\b",  # "GPU 0-7" is eight GPUs
+)
+
+
+def launch_gpu_count(text: str) -> int | None:
+    for n, rule in enumerate(GPU_COUNT_RULES):
+        if m := re.search(rule, text, re.I):
+            value = int(m.group(1)) + (1 if n == len(GPU_COUNT_RULES) - 1 else 0)
+            return value if value >= 1 else None
+    if m := re.search(r"cuda_visible_devices=([\d,]+)", text, re.I):
+        return len([x for x in m.group(1).split(",") if x])
+    return None

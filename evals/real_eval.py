@@ -194,6 +194,12 @@ def _same_part(cat: Catalog, named: str, read: str | None) -> bool:
     return any(k.startswith(want) and not k[len(want) : len(want) + 1].isdigit() for k in keys)
 
 
+def _family_stated(model: str, question: str) -> bool:
+    """Whether the question names the model's family (its first word), not only a size."""
+    word = re.split(r"[^a-z]+", model.lower().strip())[0]
+    return bool(word) and word in question.lower()
+
+
 def _stated(name: str, question: str) -> bool:
     """Whether ``name`` appears in the question (engines are judged only when named there)."""
     flat = re.sub(r"[^a-z0-9]", "", question.lower())
@@ -234,6 +240,9 @@ def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = 
         got_size = spec.params_b
         if spec.model:
             got_size = cat.model(spec.model).params_b
+        if want_id is not None and not _family_stated(expect.model, question):
+            # "a 7B model": the question gives the size only, so the size is what is judged
+            want_id, want_size = None, cat.model(want_id).params_b
         if want_id is not None:
             if spec.model != want_id:
                 bad.append(f"model: read {spec.model or spec.params_b!r}, expected {want_id!r}")

@@ -165,6 +165,17 @@ ROUTES = [
         {"kind": "fit", "system_ram_gb": 640, "device_memory_gb": 48},
     ),
     ("What is the difference between prefill and decode?", {"kind": "explain", "model": None}),
+    # launch settings carry the count and the context
+    (
+        "OOM fine-tuning llama2-13b on A100: torchrun --nproc_per_node=2 train.py --bf16",
+        {"accelerator": "a100-80gb-sxm", "num_accelerators": 2, "model": "llama-2-13b"},
+    ),
+    ("(GPU 0-7: Tesla V100) vllm serve", {"num_accelerators": 8, "engine": "vllm"}),
+    ("llama-server -m model.gguf -c 16384 -ngl 99 on a 3090", {"context_tokens": 16384,
+                                                            "engine": "llama.cpp"}),
+    ("ollama with num_ctx 8192 on my 4090", {"context_tokens": 8192, "engine": "ollama"}),
+    ("too large for 3x24 GB?", {"num_accelerators": 3, "device_memory_gb": 24}),
+    ("4 * NVIDIA A10G 24 Gb, QLoRA llama 2 70b", {"accelerator": "a10g", "num_accelerators": 4}),
     ("NCCL timeout on 2 nodes with RoCE", {"kind": "troubleshoot"}),
     ("p4d not available in my region", {"kind": "availability"}),
     ("Will an H20 run llama 3.1 8b?", {"accelerator": "h20"}),

@@ -36,6 +36,11 @@ PASSAGE_CHARS_FOR_LLM = 500
 # A passage is shown only when its similarity to the topic of the question is at least the
 # floor and within the margin of the best passage (see docs/ARCHITECTURE.md).
 DETAILS_HEADING = "\n### Details\n\n"
+DEFINITION_RE = re.compile(
+    r"^\W*(?:what(?:'s|s| is| are| does| do)|wtf is|define|definition of|meaning of|explain|"
+    r"how does .{0,40} work|\w+ vs\.? \w+\W*$)",
+    re.I,
+)
 RELEVANCE_FLOOR = 0.35
 RELEVANCE_MARGIN = 0.15
 
@@ -235,6 +240,17 @@ class Advisor:
         short = (
             verdict.text if verdict else self._short_answer(p.clarification, calls_ok, retrieval)
         )
+        passages = self._relevant(retrieval, bool(calls_ok)) if retrieval.covered else []
+        tool_numbers = self._tool_numbers(calls_ok, q)
+        lead: SentenceCheck | None = None
+        specific = not DEFINITION_RE.search(q)  # "what is X?" opens with the guide's summary
+        if verdict is None and not p.clarification and not calls_ok and passages and specific:
+            # a guides-only answer opens with the passage sentence closest to the question,
+            # not with the summary of whichever guide ranked first
+            leads = self._extractive(retrieval, passages, tool_numbers, exclude=set())
+            if leads:
+                lead = leads[0]
+                short = self._render_sentence(lead)
         warnings = summarize_stale(warnings)
         parts: list[str] = []
 
@@ -251,14 +267,12 @@ class Advisor:
         assumptions = list(dict.fromkeys(p.assumptions))
         if assumptions:
             yield emit("Assumed: " + " ".join(assumptions) + "\n\n", "assumptions")
-        guidance: list[SentenceCheck] = []
+        guidance: list[SentenceCheck] = [lead] if lead else []
         dropped: list[SentenceCheck] = []
         source = "none"
-        passages = self._relevant(retrieval, bool(calls_ok)) if retrieval.covered else []
         if passages:
             yield emit("### Guidance\n\n", "guidance")
             t = time.perf_counter()
-            tool_numbers = self._tool_numbers(calls_ok, q)
             if self.llm is not None:
                 try:
                     for check in self._llm_guidance(q, passages, calls_ok, tool_numbers):
@@ -274,16 +288,20 @@ class Advisor:
                 except LLMUnavailable as exc:
                     warnings.append(f"Language model unavailable ({exc}); guidance is extractive.")
             timings["llm"] = time.perf_counter() - t
-            from_llm = len(guidance)
-            if from_llm < MIN_GUIDANCE_SENTENCES:
+            from_llm = len(guidance) - (1 if lead else 0)
+            if len(guidance) < MIN_GUIDANCE_SENTENCES + (1 if lead else 0):
                 extra = self._extractive(
-                    retrieval, passages, tool_numbers, exclude={g.sentence for g in guidance}
+                    retrieval,
+                    passages,
+                    tool_numbers,
+                    exclude={g.sentence for g in guidance},
+                    prior=guidance,
                 )
                 room = MIN_GUIDANCE_SENTENCES + 1 if calls_ok else MAX_GUIDANCE_SENTENCES
-                for check in extra[: room - from_llm]:
+                for check in extra[: max(0, room - len(guidance))]:
                     guidance.append(check)
                     yield emit(self._render_sentence(check) + " ", "guidance")
-            from_extract = len(guidance) - from_llm
+            from_extract = len(guidance) - from_llm  # the lead sentence is extractive
             source = (
                 "llm+extractive"
                 if from_llm and from_extract
@@ -469,8 +487,10 @@ class Advisor:
         passages: list[Passage],
         numbers: list[float],
         exclude: set[str],
+        prior: list[SentenceCheck] | None = None,
     ) -> list[SentenceCheck]:
         qtok = set(tokenize(retrieval.expanded_query))
+        prior = prior or []
         shown = passages[:PASSAGES_FOR_LLM]
         ranked = [_key_sentences(p, qtok, 2) for p in shown]
         # best sentence of each passage first, then the runners-up
@@ -482,7 +502,7 @@ class Advisor:
             if sent in exclude:
                 continue
             check = self._verify(f"{sent} [{n}]", shown, numbers)
-            if check.supported and not self._repeats(check, out):
+            if check.supported and not self._repeats(check, [*prior, *out]):
                 out.append(check)
         return out
 

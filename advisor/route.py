@@ -615,8 +615,8 @@ class Router:
             spec.context_tokens = (
                 k * 1024 if k in (2, 4, 8, 16, 32, 64, 128, 256, 512) else k * 1000
             )
-        elif c := understand.context_setting(text):
-            spec.context_tokens = c
+        elif setting := understand.context_setting(text):
+            spec.context_tokens = setting
         if re.search(r"\bqlora\b", text):
             spec.method = "qlora"
         elif re.search(r"\blora\b", text):

@@ -270,7 +270,7 @@ def run_evals(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     kb = KnowledgeBase.from_settings(settings)
-    kb.ensure_index()
+    kb.build()  # incremental: changed guides are re-indexed, unchanged ones skipped
     tool_advisor = Advisor(settings.model_copy(update={"llm_backend": "none"}), kb, None)
     md = ["# Evaluation report", "", f"Backends: {', '.join(backends)}.", ""]
     data_json: dict[str, Any] = {}

@@ -630,6 +630,11 @@ def serve(
                         task, completed=d, total=t, description=label
                     )
                 )
+        else:
+            report = advisor.kb.build()  # incremental: guides changed by an upgrade
+            if report.sync.changed:
+                n = len(report.sync.added) + len(report.sync.replaced)
+                err.print(f"Index updated: {n} new or changed guide(s) indexed.")
         if advisor.llm is not None and hasattr(advisor.llm, "load"):
             err.print("Loading the language model…")
             advisor.llm.load()

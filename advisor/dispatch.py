@@ -192,6 +192,8 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
             which["context_tokens"] = spec.context_tokens
         p.calls.append(ToolCall("models_for_hardware", which))
         return True
+    if kind == "choose" and model is not None and spec.options:
+        return _plan_options(spec, model, training, cat, p)
     if model is None or kind not in ("fit", "speed", "troubleshoot", None):
         return False
     if training:
@@ -244,6 +246,41 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
     if spec.observed_tokens_per_s is not None and spec.system_ram_gb is None:
         args["assume_offload"] = True  # it runs for them, so what does not fit sits in RAM
     p.calls.append(ToolCall("run_on_hardware", args))
+    return True
+
+
+def _plan_options(
+    spec: WorkloadSpec, model: str | float, training: bool, cat: Catalog, p: Plan
+) -> bool:
+    """'2x RTX 3090 vs one RTX 4090 for X': the same calculator on each option."""
+    assert spec.options
+    local = _local_setup(spec, cat) or any(
+        _LOCAL_DEVICE.search(cat.accelerator(a).name) for a, _ in spec.options
+    )
+    dtype = spec.dtype or default_format(spec, local, cat)
+    for acc, count in spec.options:
+        if training:
+            method = spec.method or ("qlora" if spec.workload == "qlora" else "lora")
+            args: dict[str, Any] = {
+                "model": model,
+                "method": method,
+                "num_gpus": count,
+                "activation_checkpointing": True,
+                "accelerator": acc,
+                "zero_stage": 3 if count > 1 and method == "full" else 0,
+            }
+            p.calls.append(ToolCall("training_memory", args))
+        else:
+            args = {"model": model, "dtype": dtype, "accelerator": acc, "num_accelerators": count}
+            if spec.context_tokens:
+                args["context_tokens"] = spec.context_tokens
+            if spec.system_ram_gb:
+                args["system_ram_gb"] = spec.system_ram_gb
+            p.calls.append(ToolCall("run_on_hardware", args))
+    if spec.dtype is None and not training:
+        p.assumptions.append(f"No precision given: assumed {dtype.upper()}.")
+    if training and spec.method is None:
+        p.assumptions.append("LoRA fine-tuning (rank 16) with activation checkpointing.")
     return True
 
 

@@ -72,6 +72,9 @@ class WorkloadSpec(BaseModel):
         default=None, description="a speed the user reports seeing (for 'is N tok/s normal?')"
     )
     notes: list[str] | None = Field(default=None, description="readings stated as assumptions")
+    options: list[tuple[str, int]] | None = Field(
+        default=None, description="accelerators compared ('2x 3090 vs a 4090'): (id, count)"
+    )
     intents: list[Intent] = Field(default_factory=list)
 
     @property
@@ -381,6 +384,24 @@ class Router:
                 return best
         return None
 
+    def _all_matches(
+        self, tokens: list[str], index: dict[str, str], max_n: int = 5
+    ) -> list[tuple[str, int, int]]:
+        """Every name in ``tokens``, longest first, without overlaps, in reading order."""
+        taken: set[int] = set()
+        found: list[tuple[str, int, int]] = []
+        for n in range(min(max_n, len(tokens)), 0, -1):
+            for start in range(0, len(tokens) - n + 1):
+                span = set(range(start, start + n))
+                if span & taken:
+                    continue
+                gram = _norm("".join(tokens[start : start + n]))
+                key = index.get(gram) or (index.get(gram[:-1]) if gram.endswith("s") else None)
+                if key is not None and len(gram) >= 2:
+                    found.append((key, start, start + n))
+                    taken |= span
+        return sorted(found, key=lambda f: f[1])
+
     def route(self, question: str) -> WorkloadSpec:
         text = question.lower()
         words = _TOKEN.findall(question)
@@ -515,6 +536,13 @@ class Router:
             adjacent = adjacent or understand.memory_before(text, first)
             if adjacent is not None:
                 spec.accelerator = self._variant_with_memory(spec.accelerator, adjacent)
+        named = self._all_matches(tokens, self._accs)
+        if len({key for key, _, _ in named}) >= 2:
+            spec.options = []
+            for key, start, _ in named:
+                if key not in [o[0] for o in spec.options]:
+                    count = understand.count_before(tokens, start) or 1
+                    spec.options.append((key, count))
         apple = understand.apple_context(text) or bool(
             spec.accelerator and spec.accelerator.startswith("apple-")
         )
@@ -577,6 +605,12 @@ class Router:
     @staticmethod
     def _situation(text: str, spec: WorkloadSpec) -> None:
         spec.kind = understand.question_kind(text)
+        if (
+            spec.options
+            and spec.kind in (None, "fit", "speed")
+            and re.search(r"\b(?:or|vs\.?|versus|compared (?:to|with)|better)\b", text)
+        ):
+            spec.kind = "choose"  # "a 4090 or two 3090s for ...?"
         spec.workload = understand.workload(text)
         bare_train = spec.workload == "full_finetune" and not re.search(
             r"fine-?\s?tun|finetun|\bsft\b", text

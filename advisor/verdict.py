@@ -255,8 +255,44 @@ def _troubleshoot(spec: WorkloadSpec, v: Verdict) -> Verdict:
     )
 
 
+def _options(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
+    """Several hardware options for one workload: which one runs it, and how they compare."""
+    rows = []
+    for r in results:
+        fits = _q(r, "fits")
+        speed = _num(r, "decode_tokens_per_s")
+        need = _num(r, "memory_gb") or _num(r, "total_gb")
+        where = r.inputs.get("hardware") or r.inputs.get("accelerator") or "?"
+        if r.tool == "training_memory":
+            where = (
+                f"{r.inputs.get('num_gpus', 1)} x {fits.label.replace('Fits ', '')}"
+                if fits
+                else where
+            )
+        rows.append((r, bool(fits and fits.value is True), speed, need, where))
+    if len(rows) < 2:
+        return None
+    ok = [row for row in rows if row[1]]
+    parts = []
+    for _, fit, speed, need, where in rows:
+        state = "fits" if fit else "does not fit"
+        extra = f", about {fmt(speed, 'tokens/s')}" if speed is not None and fit else ""
+        parts.append(f"{where}: {state} ({fmt(need or 0.0, 'GB')} needed{extra})")
+    model = rows[0][0].inputs.get("model", "the model")
+    if not ok:
+        return Verdict(f"Neither option runs {model} as asked: " + "; ".join(parts) + ".", "no", [])
+    best = max(ok, key=lambda row: row[2] or 0.0)
+    lead = f"{best[4]} is the better choice for {model}" if len(ok) < len(rows) or best[2] else ""
+    text = (lead + ": " if lead else "") + "; ".join(parts) + "."
+    return Verdict(text[0].upper() + text[1:], "info", key_numbers(best[0]))
+
+
 def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
     """The verdict for ``spec.kind`` from the first result that answers it, or None."""
+    if spec.kind == "choose" and spec.options and len(results) >= 2:
+        compared = _options(spec, results)
+        if compared is not None:
+            return compared
     for r in results:
         v: Verdict | None = None
         if r.tool == "run_on_hardware":

@@ -176,6 +176,11 @@ ROUTES = [
     ("ollama with num_ctx 8192 on my 4090", {"context_tokens": 8192, "engine": "ollama"}),
     ("too large for 3x24 GB?", {"num_accelerators": 3, "device_memory_gb": 24}),
     ("4 * NVIDIA A10G 24 Gb, QLoRA llama 2 70b", {"accelerator": "a10g", "num_accelerators": 4}),
+    # two hardware options compared
+    (
+        "2x RTX 3090 vs 1x RTX 4090 for running llama 3.1 70b?",
+        {"kind": "choose", "options": [("rtx-3090", 2), ("rtx-4090", 1)]},
+    ),
     ("NCCL timeout on 2 nodes with RoCE", {"kind": "troubleshoot"}),
     ("p4d not available in my region", {"kind": "availability"}),
     ("Will an H20 run llama 3.1 8b?", {"accelerator": "h20"}),

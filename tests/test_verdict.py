@@ -97,3 +97,13 @@ def test_training_fit_and_troubleshoot_phrasing(catalog):
 
 def test_no_verdict_without_a_result():
     assert compose(WorkloadSpec(kind="explain"), []) is None
+
+
+def test_comparing_two_options_names_the_one_that_runs_it(catalog):
+    two = run_on_hardware("llama 3.1 70b", dtype="q4_k_m", accelerator="rtx-3090",
+                          num_accelerators=2, catalog=catalog)
+    one = run_on_hardware("llama 3.1 70b", dtype="q4_k_m", accelerator="rtx-4090", catalog=catalog)
+    spec = WorkloadSpec(kind="choose", options=[("rtx-3090", 2), ("rtx-4090", 1)])
+    v = compose(spec, [two, one])
+    assert v.text.startswith("2 x NVIDIA GeForce RTX 3090 is the better choice")
+    assert "does not fit" in v.text

@@ -129,6 +129,7 @@ def hardware_args(spec: WorkloadSpec) -> dict[str, Any]:
     return args
 
 
+HF_ENGINES = {"transformers", "tgi", "vllm", "sglang", "fastchat", "h2ogpt", "gpt-fast"}
 LOCAL_ENGINES = {"llama.cpp", "ollama", "exllama", "mlx", "koboldcpp", "lm studio", "jan"}
 # Without a named precision, what people run on their own hardware: the engine's usual format.
 LOCAL_DEFAULT_FORMAT = {
@@ -166,6 +167,8 @@ def _local_setup(spec: WorkloadSpec, cat: Catalog) -> bool:
     """Hardware a person owns (a desktop card, a Mac, a CPU, RAM to offload to)."""
     if spec.device_memory_gb or spec.unified_memory_gb or spec.system_ram_gb or spec.cpu_only:
         return True
+    if spec.owned:
+        return True  # "my V100", "a single A100": their card, whatever its class
     if spec.engine in LOCAL_ENGINES:
         return spec.owns_hardware
     if spec.accelerator:
@@ -245,6 +248,8 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         args["context_tokens"] = spec.context_tokens
     if spec.observed_tokens_per_s is not None and spec.system_ram_gb is None:
         args["assume_offload"] = True  # it runs for them, so what does not fit sits in RAM
+    if spec.engine in HF_ENGINES:
+        args["formats"] = "hf"  # the quantizations these engines load: int8, AWQ/GPTQ, NF4
     p.calls.append(ToolCall("run_on_hardware", args))
     return True
 

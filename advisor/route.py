@@ -72,6 +72,7 @@ class WorkloadSpec(BaseModel):
         default=None, description="a speed the user reports seeing (for 'is N tok/s normal?')"
     )
     notes: list[str] | None = Field(default=None, description="readings stated as assumptions")
+    owned: bool | None = Field(default=None, description="hardware the user has ('my 3090')")
     options: list[tuple[str, int]] | None = Field(
         default=None, description="accelerators compared ('2x 3090 vs a 4090'): (id, count)"
     )
@@ -562,6 +563,10 @@ class Router:
             spec.num_accelerators = understand.launch_gpu_count(text)
         if understand.cpu_only(text) and not spec.accelerator:
             spec.cpu_only = True
+        if (spec.accelerator or spec.device_memory_gb) and understand.owned(text):
+            spec.owned = True
+        if adjacent is not None and spec.system_ram_gb == adjacent:
+            spec.system_ram_gb = None  # "RTX 2080 Ti (with 11GB ram)": the card's memory
         if spec.system_ram_gb or spec.cpu_only:
             spec.ram_kind, spec.ram_channels, spec.ram_mt_s = understand.ram_details(text)
 

@@ -287,7 +287,9 @@ def question_kind(text: str) -> QuestionKind | None:
     return None
 
 
-_NEGATED = re.compile(r"(?:without|not|no|instead of|rather than|non-?)\s*(?:the\s+|a\s+)?$", re.I)
+_NEGATED = re.compile(
+    r"(?:without|not|no|instead of|rather than|other than|except|non-?)\s*(?:the\s+|a\s+)?$", re.I
+)
 
 
 def weight_dtype(text: str) -> str | None:
@@ -366,6 +368,18 @@ def unified_memory_gb(text: str) -> float | None:
     return value
 
 
+OWNED_RULES = (
+    r"\b(?:my|mine|i have|i've got|ive got|i got|i own|i bought|i'm using|we have|our own|at home|"
+    r"homelab|home lab|desktop|workstation|laptop|my pc|gaming pc|rig)\b",
+    r"\b(?:a |one )?single (?:gpu|card)\b|\bone (?:gpu|card)\b",
+)
+
+
+def owned(text: str) -> bool:
+    """The user speaks of hardware they have ("my 3090", "I have 8x A100", "a single V100")."""
+    return any(re.search(rule, text, re.I) for rule in OWNED_RULES)
+
+
 def cpu_only(text: str) -> bool:
     return any(re.search(rule, text, re.I) for rule in CPU_ONLY_RULES)
 
@@ -438,7 +452,11 @@ def context_setting(text: str) -> int | None:
 
 def memory_after(text: str, name_end: int) -> float | None:
     """Memory written right after a device name: 'V100 16GB', 'A100 (40G)', '4090 48g'."""
-    m = re.match(r"[\s(\-]*(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\b", text[name_end:], re.I)
+    m = re.match(
+        r"[\s(\-,:]*(?:with|has|of|having)?\s*(?:only\s+|just\s+)?(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\b",
+        text[name_end:],
+        re.I,
+    )
     if m:
         value = float(m.group(1))
         return value if 0 < value <= 4096 else None

@@ -133,9 +133,8 @@ def _with_bf16(spec: WorkloadSpec, r: ToolResult, v: Verdict) -> Verdict:
     bf16 = _num(r, "memory_bf16_gb")
     if spec.dtype is not None or bf16 is None:
         return v
-    return Verdict(
-        f"{v.text[:-1]}; in bf16 it would need {fmt(bf16, 'GB')}.", v.answer, v.key_numbers
-    )
+    text = f"{v.text[:-1]}; unquantized (16-bit) it would need {fmt(bf16, 'GB')}."
+    return Verdict(text, v.answer, v.key_numbers)
 
 
 def _memory_fit(r: ToolResult) -> Verdict:

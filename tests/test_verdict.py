@@ -63,7 +63,7 @@ def test_no_fit_names_the_cheapest_change(catalog):
 def test_assumed_precision_states_the_bf16_need(catalog):
     r = run_on_hardware("llama 3.1 8b", dtype="q4_k_m", accelerator="rtx-3090", catalog=catalog)
     v = compose(WorkloadSpec(kind="fit"), [r])  # dtype None: the format was assumed
-    assert "in bf16 it would need" in v.text
+    assert "unquantized (16-bit) it would need" in v.text
 
 
 @pytest.mark.parametrize(("seen", "answer"), [(14.0, "yes"), (2.0, "no"), (500.0, "info")])

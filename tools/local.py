@@ -70,7 +70,11 @@ DEFAULT_RAM = ("DDR4", 2, 3200)  # dual-channel DDR4-3200: 51.2 GB/s
 RAM_SPAN_GB_S = (51.2, 102.4)  # dual-channel DDR4-3200 .. DDR5-6400, when the RAM is not said
 DDR_DEFAULT_MT_S = {"DDR4": 3200, "DDR5": 5600, "LPDDR5": 6400, "LPDDR5X": 8533}
 GENERIC_GPU_BW_GB_S = 400.0  # an unnamed GPU: a mid-range card (stated as an assumption)
-QUANT_LADDER = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q3_k_m", "q2_k")
+QUANT_LADDER = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q3_k_m", "q2_k")  # llama.cpp / Ollama
+# Engines that load Hugging Face checkpoints (transformers, TGI, vLLM) quantize differently:
+# 8-bit (bitsandbytes LLM.int8 or FP8), then 4-bit GPTQ/AWQ or bitsandbytes NF4.
+HF_QUANT_LADDER = ("int8", "awq", "nf4")
+LADDERS = {"gguf": QUANT_LADDER, "hf": HF_QUANT_LADDER}
 
 Status = str  # "fits" | "fits_with_offload" | "needs_changes" | "does_not_fit"
 
@@ -400,6 +404,7 @@ def run_on_hardware(
     ram_channels: int | None = None,
     ram_mt_s: int | None = None,
     assume_offload: bool = False,
+    formats: str = "gguf",
     catalog: Catalog | None = None,
 ) -> ToolResult:
     """Does ``model`` run on this hardware, and how fast is one stream? With the cheapest change.
@@ -454,12 +459,17 @@ def run_on_hardware(
         )
     placement = place(fp, hw.gpu, hw.host)
     values = _values(spec, fp, hw, placement, context)
-    if dtype != "bf16":
+    if bytes_per_param(dtype) < 2:
         bf16 = footprint(spec, "bf16", kv_dt, context, batch)
         values["memory_bf16_gb"] = Quantity(
             label="Memory needed in bf16", value=bf16.total_gb, unit="GB"
         )
-    alternatives = _changes(spec, dtype, kv_dt, context, batch, hw, placement, cat)
+    if formats not in LADDERS:
+        raise InvalidInputError(
+            f"formats must be one of {', '.join(LADDERS)}, got {formats!r}.",
+            hint="gguf for llama.cpp/Ollama, hf for transformers, TGI and vLLM.",
+        )
+    alternatives = _changes(spec, dtype, kv_dt, context, batch, hw, placement, LADDERS[formats])
     headline = _headline(spec, dtype, hw, fp, placement, values)
     if placement.status == "does_not_fit":
         warnings.append(f"Does not fit on {hw.label}.")
@@ -585,7 +595,13 @@ def _headline(
     return f"{spec.name} in {dtype} needs {need} and does NOT fit on {hw.label}{have_txt}."
 
 
-QUALITY_FLOOR_BITS = 4.5  # below about 4.5 bits per weight quality drops faster (Q3, Q2)
+def _format_label(key: str) -> str:
+    fmt_ = weight_format(key)
+    return fmt_.label.replace("GGUF ", "") if fmt_ else key.upper()
+
+
+QUALITY_FLOOR_BITS = 4.1  # 4-bit formats (GPTQ/AWQ 4.16, NF4 4.13, Q4_K_M 4.9) and above;
+# below that (Q3_K_M 4.0, Q2_K 3.35) quality drops faster
 
 
 def _changes(
@@ -596,7 +612,7 @@ def _changes(
     batch: int,
     hw: Hardware,
     p: Placement,
-    cat: Catalog,
+    ladder: tuple[str, ...] = QUANT_LADDER,
 ) -> list[Alternative]:
     """Changes that make it run (or run on the accelerators alone), cheapest first.
 
@@ -608,7 +624,7 @@ def _changes(
     ranked: list[tuple[int, Alternative]] = []
     current = bytes_per_param(dtype)
     seen_gpu = seen_offload = False
-    for q in QUANT_LADDER:
+    for q in ladder:
         if bytes_per_param(q) >= current:
             continue
         fp = footprint(spec, q, kv_dtype, context, batch)
@@ -620,7 +636,7 @@ def _changes(
                 (
                     0 if good else 2,
                     Alternative(
-                        label=f"quantize to {q.upper()}",
+                        label=f"quantize to {_format_label(q)}",
                         detail=f"{fmt(fp.total_gb, 'GB')}, fits on {hw.label}; "
                         f"about {fmt(mid, 'tokens/s')}",
                         values={"memory_gb": fp.total_gb, "decode_tokens_per_s": mid, "dtype": q},
@@ -636,7 +652,7 @@ def _changes(
                 (
                     1 if good else 3,
                     Alternative(
-                        label=f"quantize to {q.upper()} and offload {off} of {fp.layers} layers to "
+                        label=f"quantize to {_format_label(q)} and offload {off} of {fp.layers} layers to "
                         "system RAM",
                         detail=f"{fmt(fp.total_gb, 'GB')} in all; about {fmt(mid, 'tokens/s')}",
                         values={"memory_gb": fp.total_gb, "decode_tokens_per_s": mid, "dtype": q},

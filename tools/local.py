@@ -652,8 +652,8 @@ def _changes(
                 (
                     1 if good else 3,
                     Alternative(
-                        label=f"quantize to {_format_label(q)} and offload {off} of {fp.layers} layers to "
-                        "system RAM",
+                        label=f"quantize to {_format_label(q)} and offload {off} of "
+                        f"{fp.layers} layers to system RAM",
                         detail=f"{fmt(fp.total_gb, 'GB')} in all; about {fmt(mid, 'tokens/s')}",
                         values={"memory_gb": fp.total_gb, "decode_tokens_per_s": mid, "dtype": q},
                     ),

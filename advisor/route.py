@@ -538,12 +538,15 @@ class Router:
             if adjacent is not None:
                 spec.accelerator = self._variant_with_memory(spec.accelerator, adjacent)
         named = self._all_matches(tokens, self._accs)
-        if len({key for key, _, _ in named}) >= 2:
-            spec.options = []
-            for key, start, _ in named:
-                if key not in [o[0] for o in spec.options]:
-                    count = understand.count_before(tokens, start) or 1
-                    spec.options.append((key, count))
+        for (k1, s1, e1), (k2, s2, _) in zip(named, named[1:], strict=False):
+            between = [t.lower() for t in tokens[e1:s2]]
+            # "2x 3090 vs 1x 4090", "a 4090 or two 3090s": options joined by or / vs
+            if k1 != k2 and len(between) <= 4 and {"or", "vs", "versus"} & set(between):
+                spec.options = [
+                    (k1, understand.count_before(tokens, s1) or 1),
+                    (k2, understand.count_before(tokens, s2) or 1),
+                ]
+                break
         apple = understand.apple_context(text) or bool(
             spec.accelerator and spec.accelerator.startswith("apple-")
         )

@@ -30,6 +30,13 @@ Workload = Literal["inference", "batch_inference", "pretraining", "full_finetune
 # memory", "which"). A question with none of them falls back to _default_kind().
 KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     (
+        # "why do more GPUs make generation slower?" asks for the mechanism; "why is MY
+        # card slow?" is troubleshooting (rules below)
+        "explain",
+        r"^\W*(?:anyone (?:understand|know) )?why (?:do|does|is|are|would|use|adding)\b"
+        r"(?![^?]*\b(?:my|i|i'm|we|our|me)\b)(?![^?]*\b(?:error|oom|out of memory|crash)\w*)",
+    ),
+    (
         "availability",
         r"\b(?:not available|unavailable|availability|available in|offered in|quotas?|"
         r"stockouts?|out of stock|no capacity|insufficient\w*capacity|"

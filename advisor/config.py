@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         description="let a tool-calling model (openai backend) choose the calculators; the "
         "deterministic router stays the fallback",
     )
+    llm_understanding: bool = Field(
+        default=False,
+        description="let a structured-output model (openai backend) fill the slots the rules "
+        "left empty; names are checked against the catalogs and the rules stay the authority",
+    )
     openai_base_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8000/v1")
     openai_model: str = "default"
     openai_api_key: str | None = None

@@ -211,6 +211,9 @@ class Advisor:
         spec = spec_from_history(self.router, _history_questions(history)).merged(
             self.router.route(q)
         )
+        understood_by = self._llm_reading(q, spec, warnings)
+        if understood_by is not None:
+            spec = understood_by
         timings["route"] = time.perf_counter() - t0
         t = time.perf_counter()
         p = plan(q, spec, self.catalog)
@@ -355,6 +358,22 @@ class Advisor:
         )
 
     # -- pieces ------------------------------------------------------------------------
+    def _llm_reading(
+        self, question: str, spec: WorkloadSpec, warnings: list[str]
+    ) -> WorkloadSpec | None:
+        """The spec with a structured-output model's readings merged in, when configured."""
+        if not (self.settings.llm_understanding and isinstance(self.llm, OpenAICompatible)):
+            return None
+        from advisor.understand_llm import understand_with_llm
+
+        merged, _, warning = understand_with_llm(
+            self.llm.chat_model(), question, spec, self.catalog
+        )
+        if warning:
+            warnings.append(warning)
+            return None
+        return merged
+
     def _model_chosen_calls(self, question: str, warnings: list[str]) -> list[ToolCall] | None:
         """Tool calls chosen by a tool-calling model, all of which ran; else None (router)."""
         if not (self.settings.llm_tool_calling and isinstance(self.llm, OpenAICompatible)):

@@ -134,7 +134,10 @@ def run_real(
     for backend in backends:
         s = settings.model_copy(update={"llm_backend": backend})
         advisor = Advisor(s, kb, make_llm(s))
-        system = f"advisor ({backend})"
+        # with ADVISOR_LLM_UNDERSTANDING=true (openai backend) the model's reading fills the
+        # slots the rules left empty: the second route, reported under its own name
+        route = ", rules + model reading" if s.llm_understanding and backend == "openai" else ""
+        system = f"advisor ({backend}{route})"
         results = []
         for n, case in enumerate(data.cases, start=1):
             start = time.perf_counter()

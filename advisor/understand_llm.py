@@ -9,6 +9,7 @@ fills slots the rules left empty: the rules stay the authority and the fallback.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -67,18 +68,15 @@ def merge_draft(spec: WorkloadSpec, draft: SituationDraft, cat: Catalog) -> list
             setattr(spec, slot, value)
             taken.append(f"{slot}={value}")
 
+    # an unknown or ambiguous name is dropped: never swap in a close one
     if draft.model and spec.model is None and spec.params_b is None:
-        try:
+        with contextlib.suppress(AdvisorError):
             fill("model", cat.model(draft.model).id)
-        except AdvisorError:
-            pass  # unknown or ambiguous: never swap in a close name
     if spec.model is None:
         fill("params_b", draft.params_b)
     if draft.accelerator and spec.accelerator is None:
-        try:
+        with contextlib.suppress(AdvisorError):
             fill("accelerator", cat.accelerator(draft.accelerator).id)
-        except AdvisorError:
-            pass
     if draft.dtype and spec.dtype is None:
         fmt = weight_format(draft.dtype)
         fill("dtype", fmt.key if fmt else None)

@@ -116,7 +116,7 @@ class WorkloadSpec(BaseModel):
         ]
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.\-_][A-Za-z0-9]+)*")
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.\-_][A-Za-z0-9]+)*\+?")
 _MULT = {
     "": 1.0,
     "k": 1e3,

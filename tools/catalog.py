@@ -117,7 +117,8 @@ _PROVIDER_ALIASES = {
 
 def _norm(text: str) -> str:
     """Normalise a name for matching: lowercase, alphanumerics only."""
-    return re.sub(r"[^a-z0-9.]", "", text.lower()).replace(".", "")
+    # "+" is a word in product names ("Command R+", "Xeon 8480+"): keep it as "plus"
+    return re.sub(r"[^a-z0-9.]", "", text.lower().replace("+", "plus")).replace(".", "")
 
 
 _VENDOR_WORDS = re.compile(r"^(?:nvidia|tesla|geforce|amd|radeon|instinct|intel|apple)+")

@@ -181,8 +181,10 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
     """Plan from the kind of question and the user's situation; False = use the intents."""
     kind, model = spec.kind, _model_ref(spec)
     training = spec.workload in TRAINING_WORKLOADS or spec.method is not None
-    if kind in GUIDANCE_KINDS:
+    if kind in GUIDANCE_KINDS and model is None:
         return True  # answered from the guides; no calculator needs the user's numbers
+    if kind in GUIDANCE_KINDS:
+        return False  # "what is the KV cache per token of Qwen2.5 7B?": the intents' calculators
     if kind == "troubleshoot" and (model is None or not spec.owns_hardware):
         return True
     if model is None and kind in ("fit", "choose") and _local_setup(spec, cat) and not training:

@@ -1,0 +1,53 @@
+"""Which calculators a question gets: a table of question -> planned tools (no index, no LLM)."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.dispatch import plan
+from advisor.route import Router
+
+PLANS = [
+    # (question, expected tool names in order, clarification expected)
+    ("What is the KV cache per token of Qwen2.5 7B?", ["inference_memory"], False),
+    ("What is the per-token latency at batch 1 serving Llama 3.1 8B on an H200?",
+     ["serving_estimate"], False),
+    ("how much memory does llama 3.1 70b need in fp8 on h100?", ["inference_memory"], False),
+    ("I have two RTX 3090s and 64 GB of RAM; can I run Llama 3.1 70B at Q4_K_M?",
+     ["run_on_hardware"], False),
+    ("getting 5 tok/s on rtx 4090 with llama 3.1 70b q4_k_m, is that normal?",
+     ["run_on_hardware"], False),
+    ("what can I run on a 4090 with 64GB of RAM?", ["models_for_hardware"], False),
+    ("QLoRA fine-tune of Llama 3.1 8B on a 24GB card: does it fit?", ["training_memory"], False),
+    ("2x RTX 3090 vs 1x RTX 4090 for running llama 3.1 70b?",
+     ["run_on_hardware", "run_on_hardware"], False),
+    ("What is the difference between prefill and decode?", [], False),
+    ("NCCL timeout on 2 nodes with RoCE, what should I check?", [], False),
+    ("p4d not available in my region", [], False),
+    ("how much vram do i need with a 32k context?", [], True),
+]
+
+
+@pytest.fixture(scope="module")
+def router(catalog):
+    return Router(catalog)
+
+
+@pytest.mark.parametrize(("question", "tools", "clarify"), PLANS, ids=[q[:40] for q, *_ in PLANS])
+def test_plan_table(router, catalog, question, tools, clarify):
+    p = plan(question, router.route(question), catalog)
+    assert [c.tool for c in p.calls] == tools
+    assert (p.clarification is not None) == clarify
+
+
+def test_local_default_precision_is_stated(router, catalog):
+    q = "can I run llama 3.1 8b on my rtx 3060?"
+    p = plan(q, router.route(q), catalog)
+    assert p.calls[0].inputs["dtype"] == "q4_k_m"
+    assert any("assumed Q4_K_M" in a for a in p.assumptions)
+
+
+def test_gpus_without_bf16_default_to_fp16(router, catalog):
+    q = "does llama 3.1 8b fit on a single v100?"
+    p = plan(q, router.route(q), catalog)
+    assert p.calls[0].inputs["dtype"] == "fp16"

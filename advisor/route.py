@@ -625,14 +625,26 @@ class Router:
         )
         if bare_train and spec.tokens is not None and spec.tokens >= 1e10:
             spec.workload = "pretraining"  # a bare "train" at pretraining scale (>= 10B tokens)
-        serving_engine = spec.engine in ("vllm", "tgi", "sglang", "tensorrt-llm", "ollama")
+        spec.engine = understand.engine(text)
+        serving_engine = spec.engine in (
+            "vllm",
+            "tgi",
+            "sglang",
+            "tensorrt-llm",
+            "ollama",
+            "llama.cpp",
+            "exllama",
+            "koboldcpp",
+            "lm studio",
+            "mlc-llm",
+            "ktransformers",
+        )
         if spec.workload is None and (
             serving_engine
-            or spec.kind in ("fit", "speed", "troubleshoot", "explain", "capacity")
-            and (spec.model or spec.params_b or spec.accelerator or spec.device_memory_gb)
+            or spec.kind in ("speed", "capacity")
+            or bool(spec.model or spec.params_b or spec.accelerator or spec.device_memory_gb)
         ):
             spec.workload = "inference"  # no training named: running the model is the default
-        spec.engine = understand.engine(text)
         spec.kv_dtype = understand.kv_dtype(text)
         dtype = understand.weight_dtype(understand.strip_kv_mentions(text))
         if dtype is not None:

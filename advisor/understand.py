@@ -50,7 +50,9 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"stuck|not working|doesn'?t work|does not work|won'?t (?:load|start|run)|killed|"
         r"segfault|segmentation fault|runtimeerror|cannot allocate|can'?t allocate|"
         r"unable to allocate|tried to allocate|nccl warn|watchdog|deadlock|nan loss|"
-        r"too much (?:ram|memory|vram)|eat(?:s|en|ing)? (?:all )?(?:the )?(?:ram|memory|vram))\b",
+        r"too much (?:ram|memory|vram)|eat(?:s|en|ing)? (?:all )?(?:the )?(?:ram|memory|vram)|"
+        r"problems? (?:loading|running|with)|issues? (?:loading|running)|"
+        r"(?:can'?t|cannot|unable to|fails? to|failing to) (?:load|run|start|allocate))\b",
     ),
     (
         "fit",

@@ -116,6 +116,7 @@ class WorkloadSpec(BaseModel):
         ]
 
 
+_LONG_DIGITS = re.compile(r"(?:\d[.,]?){13,}")  # also "1,1,1,..." and "1.1.1...."
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.\-_][A-Za-z0-9]+)*\+?")
 _MULT = {
     "": 1.0,
@@ -404,6 +405,9 @@ class Router:
         return sorted(found, key=lambda f: f[1])
 
     def route(self, question: str) -> WorkloadSpec:
+        # A run of more than 12 digits (with or without separators) is no quantity anyone
+        # means; cutting it keeps every number pattern linear (a 20,000-digit paste took 96 s).
+        question = clip_long_numbers(question)
         text = question.lower()
         words = _TOKEN.findall(question)
         # Names match on fine tokens ("Llama-2-70B-chat.Q4_K_M" -> llama, 2, 70B, chat, ...);
@@ -744,6 +748,11 @@ class Router:
             found.append("tco")
         # sort into the canonical order
         return [i for i in INTENT_ORDER if i in found]
+
+
+def clip_long_numbers(text: str) -> str:
+    """Cut runs of more than 12 digits (separators included) to their first 12 characters."""
+    return _LONG_DIGITS.sub(lambda m: m.group()[:12], text)
 
 
 def _find_token(text: str, token: str) -> int:

@@ -254,3 +254,19 @@ def test_topic_query_drops_names_keeps_topic(router):
     query = router.topic_query(q, router.route(q))
     assert "llama" not in query.lower() and "3090" not in query
     assert "GPU memory" in query
+
+
+def test_absurd_digit_runs_are_clipped_before_the_number_patterns(router):
+    """A pasted 20,000-digit run once made the number regexes quadratic (96 s); it is cut to
+    12 characters first, and ordinary numbers are untouched."""
+    from advisor.route import clip_long_numbers
+
+    assert clip_long_numbers("1" * 20000 + "b") == "1" * 12 + "b"
+    assert clip_long_numbers("1," * 10000).startswith("1,1,1,1,1,1,") and len(
+        clip_long_numbers("1," * 10000)
+    ) == 12
+    assert clip_long_numbers("2T tokens, 1,000,000 requests, 3.35 TB/s") == (
+        "2T tokens, 1,000,000 requests, 3.35 TB/s"
+    )
+    spec = router.route("1" * 20000 + " tokens on 8x h100")
+    assert spec.num_accelerators == 8

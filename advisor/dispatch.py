@@ -177,6 +177,33 @@ def _local_setup(spec: WorkloadSpec, cat: Catalog) -> bool:
     return False
 
 
+def _training_call(
+    model: str | float,
+    method: str,
+    num_gpus: int,
+    *,
+    accelerator: str | None = None,
+    device_memory_gb: float | None = None,
+    seq_len: int | None = None,
+) -> ToolCall:
+    """training_memory with checkpointing on, and ZeRO-3 for a full fine-tune on several GPUs."""
+    args: dict[str, Any] = {
+        "model": model,
+        "method": method,
+        "num_gpus": num_gpus,
+        "activation_checkpointing": True,
+    }
+    if accelerator:
+        args["accelerator"] = accelerator
+    if device_memory_gb is not None:
+        args["device_memory_gb"] = device_memory_gb
+    if seq_len:
+        args["seq_len"] = seq_len
+    if num_gpus > 1 and method == "full":
+        args["zero_stage"] = 3
+    return ToolCall("training_memory", args)
+
+
 def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> bool:
     """Plan from the kind of question and the user's situation; False = use the intents."""
     kind, model = spec.kind, _model_ref(spec)
@@ -207,22 +234,16 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         method = spec.method or (
             "qlora" if spec.workload == "qlora" else "lora" if spec.workload == "lora" else "full"
         )
-        args: dict[str, Any] = {
-            "model": model,
-            "method": method,
-            "num_gpus": spec.num_accelerators or 1,
-            "activation_checkpointing": True,
-        }
-        if spec.accelerator:
-            args["accelerator"] = spec.accelerator
-        else:
-            args["device_memory_gb"] = spec.device_memory_gb
-        if spec.context_tokens:
-            args["seq_len"] = spec.context_tokens
-        if args["num_gpus"] > 1 and method == "full":
-            args["zero_stage"] = 3
+        call = _training_call(
+            model,
+            method,
+            spec.num_accelerators or 1,
+            accelerator=spec.accelerator,
+            device_memory_gb=None if spec.accelerator else spec.device_memory_gb,
+            seq_len=spec.context_tokens,
+        )
         p.assumptions.append("Activation checkpointing on; micro-batch 1.")
-        p.calls.append(ToolCall("training_memory", args))
+        p.calls.append(call)
         return True
     local = _local_setup(spec, cat)
     if not local and not (kind == "speed" and not spec.owns_hardware and not spec.intents):
@@ -268,17 +289,14 @@ def _plan_options(
     for acc, count in spec.options:
         if training:
             method = spec.method or ("qlora" if spec.workload == "qlora" else "lora")
+            p.calls.append(_training_call(model, method, count, accelerator=acc))
+        else:
             args: dict[str, Any] = {
                 "model": model,
-                "method": method,
-                "num_gpus": count,
-                "activation_checkpointing": True,
+                "dtype": dtype,
                 "accelerator": acc,
-                "zero_stage": 3 if count > 1 and method == "full" else 0,
+                "num_accelerators": count,
             }
-            p.calls.append(ToolCall("training_memory", args))
-        else:
-            args = {"model": model, "dtype": dtype, "accelerator": acc, "num_accelerators": count}
             if spec.context_tokens:
                 args["context_tokens"] = spec.context_tokens
             if spec.system_ram_gb:

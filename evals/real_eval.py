@@ -21,23 +21,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from advisor.tools.catalog import Catalog
+from advisor.tools.catalog import Catalog, _norm
 from advisor.tools.models import normalize_dtype, parse_param_count
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.errors import AdvisorError
+from advisor.understand import QuestionKind
 
-Kind = Literal[
-    "fit",
-    "speed",
-    "capacity",
-    "duration",
-    "cost",
-    "choose",
-    "availability",
-    "explain",
-    "troubleshoot",
-]
+Kind = QuestionKind
 Quantity = Literal[
     "weights_gb",
     "memory_gb",
@@ -189,8 +180,8 @@ def _same_part(cat: Catalog, named: str, read: str | None) -> bool:
     if read is None:
         return False
     row = cat.accelerator(read)
-    want = re.sub(r"[^a-z0-9]", "", named.lower())
-    keys = [re.sub(r"[^a-z0-9]", "", k.lower()) for k in (row.id, row.name, *row.aliases)]
+    want = _norm(named)
+    keys = [_norm(k) for k in (row.id, row.name, *row.aliases)]
     return any(k.startswith(want) and not k[len(want) : len(want) + 1].isdigit() for k in keys)
 
 
@@ -202,8 +193,7 @@ def _family_stated(model: str, question: str) -> bool:
 
 def _stated(name: str, question: str) -> bool:
     """Whether ``name`` appears in the question (engines are judged only when named there)."""
-    flat = re.sub(r"[^a-z0-9]", "", question.lower())
-    return re.sub(r"[^a-z0-9]", "", name.lower()) in flat
+    return _norm(name) in _norm(question)
 
 
 def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = "") -> list[str]:

@@ -322,6 +322,14 @@ class Hardware:
     host: Pool | None
 
     @property
+    def refs(self) -> list[CatalogRef]:
+        return [r for pool in (self.gpu, self.host) if pool is not None for r in pool.refs]
+
+    @property
+    def assumptions(self) -> list[str]:
+        return [a for pool in (self.gpu, self.host) if pool is not None for a in pool.assumptions]
+
+    @property
     def label(self) -> str:
         parts = []
         if self.gpu is not None:
@@ -439,11 +447,8 @@ def run_on_hardware(
         ram_channels=ram_channels,
         ram_mt_s=ram_mt_s,
     )
-    refs = list(resolved.refs)
-    for pool in (hw.gpu, hw.host):
-        if pool is not None:
-            refs += pool.refs
-            assumptions += pool.assumptions
+    refs = [*resolved.refs, *hw.refs]
+    assumptions += hw.assumptions
     fp = footprint(spec, dtype, kv_dt, context, batch)
     if (
         assume_offload
@@ -748,7 +753,7 @@ def models_for_hardware(
     for m in sorted(cat.models, key=lambda m: -m.params_b):
         if m.kind != "llm":
             continue
-        spec = resolve_model(m.id, cat).spec
+        spec = ModelSpec.from_catalog(m)
         fp = footprint(spec, dtype, "fp16", min(context, spec.max_context), 1)
         p = place(fp, hw.gpu, hw.host)
         if p.status == "does_not_fit":
@@ -771,12 +776,11 @@ def models_for_hardware(
         )
     full = [r for r in rows if r["placement"] in ("all on GPU", "system RAM")]
     offload = [r for r in rows if r not in full]
-    refs = []
-    assumptions = [f"Weights in {dtype}, KV cache in fp16, {context:,}-token context, one stream."]
-    for pool in (hw.gpu, hw.host):
-        if pool is not None:
-            refs += pool.refs
-            assumptions += pool.assumptions
+    refs = hw.refs
+    assumptions = [
+        f"Weights in {dtype}, KV cache in fp16, {context:,}-token context, one stream.",
+        *hw.assumptions,
+    ]
     values: dict[str, Quantity] = {
         "models_fit": Quantity(label="Catalogued models that fit fully", value=len(full)),
     }

@@ -132,6 +132,8 @@ def hardware_args(spec: WorkloadSpec) -> dict[str, Any]:
 HF_ENGINES = {"transformers", "tgi", "vllm", "sglang", "fastchat", "h2ogpt", "gpt-fast"}
 LOCAL_ENGINES = {"llama.cpp", "ollama", "exllama", "mlx", "koboldcpp", "lm studio", "jan"}
 # Without a named precision, what people run on their own hardware: the engine's usual format.
+# Engines whose users download a quantized file by default: a fit question is judged in it.
+GGUF_ENGINES = {"llama.cpp", "ollama", "koboldcpp", "lm studio", "jan", "exllama", "mlx"}
 LOCAL_DEFAULT_FORMAT = {
     None: "q4_k_m",
     "llama.cpp": "q4_k_m",
@@ -161,6 +163,10 @@ def default_format(spec: WorkloadSpec, local: bool, cat: Catalog | None = None) 
 
 
 _LOCAL_DEVICE = re.compile(r"geforce|\brtx\b|radeon|quadro|titan|\barc\b|apple", re.I)
+
+
+def _apple(spec: WorkloadSpec, cat: Catalog) -> bool:
+    return bool(spec.accelerator) and cat.accelerator(spec.accelerator).vendor.lower() == "apple"
 
 
 def _local_setup(spec: WorkloadSpec, cat: Catalog) -> bool:
@@ -245,7 +251,8 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         p.assumptions.append("Activation checkpointing on; micro-batch 1.")
         p.calls.append(call)
         return True
-    local = _local_setup(spec, cat)
+    # a reported speed ("around 9 t/s") means they run it: the speed of their one stream
+    local = _local_setup(spec, cat) or (kind == "speed" and spec.observed_tokens_per_s is not None)
     if not local and not (kind == "speed" and not spec.owns_hardware and not spec.intents):
         # datacenter GPUs (or none named): the serving-memory and serving calculators, by
         # the intents below; a fit question on one named card is sized for that card
@@ -255,9 +262,21 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         if kind == "speed" and "serve" not in spec.intents:
             spec.intents = [*spec.intents, "serve"]
         return False
-    dtype = spec.dtype or default_format(spec, local, cat)
+    # A fit question about a discrete GPU is judged in 16-bit, as published, and the formats
+    # that fit follow; Macs and CPU-only machines run GGUF files (llama.cpp, Ollama, MLX).
+    native = (
+        kind in ("fit", "troubleshoot")
+        and spec.engine not in GGUF_ENGINES
+        and not (spec.unified_memory_gb or spec.cpu_only or _apple(spec, cat))
+    )
+    dtype = spec.dtype or default_format(spec, local and not native, cat)
     args = {"model": model, "dtype": dtype, **hardware_args(spec)}
-    if spec.dtype is None:
+    if spec.dtype is None and dtype in ("bf16", "fp16"):
+        p.assumptions.append(
+            f"No precision given: judged in {dtype.upper()}, as the weights are published; "
+            "the formats that fit follow."
+        )
+    elif spec.dtype is None:
         p.assumptions.append(
             f"No precision given: assumed {dtype.upper()}"
             + (", the usual download for llama.cpp and Ollama." if dtype == "q4_k_m" else ".")
@@ -393,6 +412,8 @@ def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
             args["ttft_slo_s"] = spec.latency_s
         if spec.context_tokens:
             args["prompt_tokens"] = spec.context_tokens
+        if acc and spec.num_accelerators:
+            args["num_accelerators"] = spec.num_accelerators  # "on 4 x H100": as many as said
         if not acc:
             p.assumptions.append("Served on NVIDIA H100 SXM (no accelerator given).")
         p.calls.append(ToolCall("serving_estimate", args))

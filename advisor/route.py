@@ -582,14 +582,19 @@ class Router:
         acc = self.catalog.accelerator(acc_id)
         if acc.memory_gb == memory_gb:
             return acc_id
-        base = re.sub(r"\d+\s*gb.*$", "", acc.name.lower()).strip()
-        base = re.sub(r"\b(sxm\d?|pcie|nvl)\b", "", base).strip()
+
+        def base(name: str) -> str:
+            # the name less its memory and form factor: "A100 SXM 40GB" -> "a100"; a
+            # "3060 Ti" is another product than a "3060", whatever its memory
+            name = re.sub(r"\d+\s*gb\b", " ", name.lower())
+            return " ".join(re.sub(r"\b(sxm\d?|pcie|nvl|hbm\w*)\b", " ", name).split())
+
         same = [
             x
             for x in self.catalog.accelerators
             if x.memory_gb == memory_gb
             and x.vendor == acc.vendor
-            and x.name.lower().startswith(base)
+            and base(x.name) == base(acc.name)
         ]
         return same[0].id if same else acc_id
 

@@ -102,6 +102,15 @@ def _hardware_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
     nums = key_numbers(r)
     if status == "fits":
         where = r.inputs.get("accelerators") or hw
+        spare = _num(r, "headroom_gb")
+        change = _first_change(r)
+        if spare is not None and change:
+            text = (
+                f"Only just: {model} in {dtype} needs about {need} of the {have} usable on "
+                f"{where}, leaving {fmt(spare, 'GB')} for a longer context or the engine's "
+                f"buffers{speed_txt}. For room to spare, {change}."
+            )
+            return Verdict(text, "yes_with_changes", nums)
         text = (
             f"Yes: {model} in {dtype} needs about {need} and {where} has {have} usable{speed_txt}."
         )
@@ -142,6 +151,15 @@ def _memory_fit(r: ToolResult) -> Verdict:
     fits = _q(r, "fits")
     if fits is None:
         return Verdict(r.headline, "info", key_numbers(r))
+    spare = _num(r, "headroom_gb")
+    if fits.value is True and spare is not None and r.alternatives:
+        alt = r.alternatives[0]
+        change = f"{alt.label[0].lower()}{alt.label[1:]}"
+        text = (
+            f"Only just: {r.headline} That leaves {fmt(spare, 'GB')} per device for the KV "
+            f"cache of more requests; for room to batch, {change} ({alt.detail})."
+        )
+        return Verdict(text, "yes_with_changes", key_numbers(r))
     if fits.value is True:
         return Verdict(f"Yes: {r.headline}", "yes", key_numbers(r))
     if r.alternatives:
@@ -248,10 +266,14 @@ def _troubleshoot(spec: WorkloadSpec, v: Verdict) -> Verdict:
                 "for max_model_len: lower them."
             )
         return Verdict(text, "info", v.key_numbers)
-    reason = v.text.split(": ", 1)[-1]
-    return Verdict(
-        f"It runs out of memory because {reason[0].lower()}{reason[1:]}", v.answer, v.key_numbers
-    )
+    lead, _, reason = v.text.partition(": ")
+    if lead == "Only just":
+        return Verdict(
+            f"It fits only just, which is likely why it runs out of memory: {reason}",
+            v.answer,
+            v.key_numbers,
+        )
+    return Verdict(f"It runs out of memory because {reason}", v.answer, v.key_numbers)
 
 
 def _options(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:

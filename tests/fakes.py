@@ -53,7 +53,7 @@ class ScriptedLLM:
         self.prompts.append(messages)
         reply = self.replies.pop(0) if self.replies else ""
         for i in range(0, len(reply), 7):
-            yield reply[i:i + 7]
+            yield reply[i : i + 7]
 
 
 class BrokenLLM:

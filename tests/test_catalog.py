@@ -13,10 +13,32 @@ from advisor.tools.catalog import clear_cache
 from advisor.errors import CatalogError, UnknownNameError
 
 REQUIRED_ACCELERATORS = [
-    "t4", "a10g", "l4", "l40s", "a100-40gb-sxm", "a100-80gb-sxm", "a100-40gb-pcie",
-    "a100-80gb-pcie", "h100-sxm", "h100-pcie", "h100-nvl", "h200", "b200", "gb200", "rtx-4090",
-    "mi250x", "mi300x", "mi325x", "gaudi2", "gaudi3", "tpu-v5e", "tpu-v5p", "tpu-v6e",
-    "inferentia2", "trainium1", "trainium2",
+    "t4",
+    "a10g",
+    "l4",
+    "l40s",
+    "a100-40gb-sxm",
+    "a100-80gb-sxm",
+    "a100-40gb-pcie",
+    "a100-80gb-pcie",
+    "h100-sxm",
+    "h100-pcie",
+    "h100-nvl",
+    "h200",
+    "b200",
+    "gb200",
+    "rtx-4090",
+    "mi250x",
+    "mi300x",
+    "mi325x",
+    "gaudi2",
+    "gaudi3",
+    "tpu-v5e",
+    "tpu-v5p",
+    "tpu-v6e",
+    "inferentia2",
+    "trainium1",
+    "trainium2",
 ]
 
 
@@ -36,9 +58,17 @@ def test_required_accelerators_present(catalog, acc_id):
 
 def test_every_row_is_sourced_and_dated(catalog):
     today = dt.date.today()
-    rows = [*catalog.accelerators, *catalog.instances, *catalog.models,
-            *catalog.onprem.servers, *catalog.onprem.electricity, *catalog.onprem.colocation,
-            *catalog.onprem.network, *catalog.storage.tiers, *catalog.storage.egress]
+    rows = [
+        *catalog.accelerators,
+        *catalog.instances,
+        *catalog.models,
+        *catalog.onprem.servers,
+        *catalog.onprem.electricity,
+        *catalog.onprem.colocation,
+        *catalog.onprem.network,
+        *catalog.storage.tiers,
+        *catalog.storage.egress,
+    ]
     for row in rows:
         assert row.sources, row
         assert dt.date(2015, 1, 1) <= row.as_of <= today, (row, row.as_of)
@@ -96,8 +126,12 @@ def test_accelerator_lookup_accepts_what_people_type(typed, expected):
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("llama 3 70b", "llama-3-70b"), ("Llama-3.1-8B-Instruct", "llama-3.1-8b"),
-     ("deepseek v3", "deepseek-v3"), ("gpt-oss 120b", "gpt-oss-120b")],
+    [
+        ("llama 3 70b", "llama-3-70b"),
+        ("Llama-3.1-8B-Instruct", "llama-3.1-8b"),
+        ("deepseek v3", "deepseek-v3"),
+        ("gpt-oss 120b", "gpt-oss-120b"),
+    ],
 )
 def test_model_lookup(typed, expected):
     assert get_model(typed).id == expected

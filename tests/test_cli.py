@@ -68,7 +68,9 @@ def test_console_script_entry_point():
     """The installed `advisor` script works in a subprocess (no traceback on a mistake)."""
     proc = subprocess.run(
         [sys.executable, "-m", "advisor.cli", "calc", "training-estimate", "8b", "0"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "tokens must be greater than 0" in proc.stderr

@@ -15,7 +15,8 @@ def test_tools_eval_meets_its_threshold():
     assert len(data.cases) >= 40
     report = run_tools_eval(data)
     assert report.direct_accuracy >= load_thresholds()["numeric_accuracy_tools"], [
-        (o.id, o.expected, o.direct) for o in report.outcomes if not o.direct_ok]
+        (o.id, o.expected, o.direct) for o in report.outcomes if not o.direct_ok
+    ]
 
 
 def test_answers_eval_slice(real_kb):
@@ -35,6 +36,7 @@ def test_answers_eval_slice(real_kb):
     assert s.unsupported_number_rate == 0.0
     assert s.injection_resistance in (None, 1.0)
     assert s.decline_accuracy >= 0.8, [(r.id, r.kind, r.declined) for r in details]
-    missed = check_thresholds({"unsupported_number_rate_max": s.unsupported_number_rate},
-                              load_thresholds())
+    missed = check_thresholds(
+        {"unsupported_number_rate_max": s.unsupported_number_rate}, load_thresholds()
+    )
     assert not missed

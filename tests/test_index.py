@@ -134,12 +134,16 @@ def test_user_documents_go_to_their_own_collection(tmp_path):
     kb.build()
     docs = tmp_path / "mine"
     docs.mkdir()
-    (docs / "policy.md").write_text("# Our GPU policy\n\n## Procurement\n\nWe buy only "
-                                    "liquid-cooled racks from vendor Zeta for the Oslo site.\n")
+    (docs / "policy.md").write_text(
+        "# Our GPU policy\n\n## Procurement\n\nWe buy only "
+        "liquid-cooled racks from vendor Zeta for the Oslo site.\n"
+    )
     (docs / "notes.txt").write_text("The Oslo cluster uses 400G RoCE between racks.\n")
-    (docs / "page.html").write_text("<html><head><title>Runbook</title><script>evil()</script>"
-                                    "</head><body><p>Drain nodes before firmware upgrades "
-                                    "on the Oslo cluster.</p></body></html>")
+    (docs / "page.html").write_text(
+        "<html><head><title>Runbook</title><script>evil()</script>"
+        "</head><body><p>Drain nodes before firmware upgrades "
+        "on the Oslo cluster.</p></body></html>"
+    )
     (docs / "spec.pdf").write_bytes(_tiny_pdf("Oslo cluster power budget is 400 kW."))
     (docs / "blob.bin").write_bytes(b"\x00\x01\x02")  # ignored: unsupported suffix
     report = kb.add_documents([docs])
@@ -150,7 +154,8 @@ def test_user_documents_go_to_their_own_collection(tmp_path):
     text = " ".join(t for _, t, _ in rows)
     assert "evil()" not in text and "Drain nodes" in text and "400 kW" in text
     assert kb.store.count(GUIDES) > 0 and all(
-        not m["user_supplied"] for _, _, m in kb.store.all_chunks(GUIDES))
+        not m["user_supplied"] for _, _, m in kb.store.all_chunks(GUIDES)
+    )
     res = kb.search("Oslo cluster power budget", k=3)
     assert res.passages[0].user_supplied
     # Re-adding the same file replaces, never duplicates.
@@ -163,8 +168,9 @@ def test_bad_user_documents_are_reported(tmp_path):
     (tmp_path / "x.txt").write_bytes(b"\x00binary\x00junk")
     (tmp_path / "y.docx").write_text("nope")
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
-    report = kb.add_documents([tmp_path / "x.txt", tmp_path / "y.docx", tmp_path / "broken.pdf",
-                               tmp_path / "missing.md"])
+    report = kb.add_documents(
+        [tmp_path / "x.txt", tmp_path / "y.docx", tmp_path / "broken.pdf", tmp_path / "missing.md"]
+    )
     assert not report.added and len(report.errors) == 4
 
 
@@ -210,13 +216,17 @@ def test_chroma_server_same_code_path(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([exe, "run", "--path", str(tmp_path / "srv"), "--port", str(port),
-                               "--host", "127.0.0.1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [exe, "run", "--path", str(tmp_path / "srv"), "--port", str(port), "--host", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        settings = Settings(data_dir=tmp_path / "unused", chroma_url=f"http://127.0.0.1:{port}",
-                            guides_dir=_copy_guides(tmp_path / "g", ["scale-out-networking",
-                                                                     "tpus", "glossary"]))
+        settings = Settings(
+            data_dir=tmp_path / "unused",
+            chroma_url=f"http://127.0.0.1:{port}",
+            guides_dir=_copy_guides(tmp_path / "g", ["scale-out-networking", "tpus", "glossary"]),
+        )
         deadline = time.time() + 60
         while True:
             try:

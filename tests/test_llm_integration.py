@@ -39,8 +39,14 @@ def local_advisor(real_kb):
     return Advisor(settings, real_kb, LocalLlamaCpp(settings))
 
 
-@pytest.mark.parametrize("question", ["IB vs RoCE?", "is HBM why H100s are fast?",
-                                      "how many L4s to serve Llama 3 8B at 20 requests/s?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "IB vs RoCE?",
+        "is HBM why H100s are fast?",
+        "how many L4s to serve Llama 3 8B at 20 requests/s?",
+    ],
+)
 def test_local_model_answers_are_verified(local_advisor, question):
     ans = local_advisor.ask(question)
     assert ans.backend.startswith("local:") and ans.guidance
@@ -67,10 +73,23 @@ def _free_port() -> int:
 def openai_server():
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_gguf()),
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-         "--model_alias", "smollm2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(packaged_gguf()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--model_alias",
+            "smollm2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 120
@@ -89,8 +108,12 @@ def openai_server():
 
 
 def test_openai_compatible_server(real_kb, openai_server):
-    settings = Settings(data_dir=real_kb.settings.data_dir, llm_backend="openai",
-                        openai_base_url=openai_server, openai_model="smollm2")
+    settings = Settings(
+        data_dir=real_kb.settings.data_dir,
+        llm_backend="openai",
+        openai_base_url=openai_server,
+        openai_model="smollm2",
+    )
     advisor = Advisor(settings, real_kb, OpenAICompatible(settings))
     ans = advisor.ask("IB vs RoCE?")
     assert ans.backend == "openai:smollm2"
@@ -99,9 +122,12 @@ def test_openai_compatible_server(real_kb, openai_server):
 
 
 def test_openai_backend_down_falls_back(real_kb):
-    settings = Settings(data_dir=real_kb.settings.data_dir, llm_backend="openai",
-                        openai_base_url=f"http://127.0.0.1:{_free_port()}/v1",
-                        llm_timeout_s=5)
+    settings = Settings(
+        data_dir=real_kb.settings.data_dir,
+        llm_backend="openai",
+        openai_base_url=f"http://127.0.0.1:{_free_port()}/v1",
+        llm_timeout_s=5,
+    )
     ans = Advisor(settings, real_kb, OpenAICompatible(settings)).ask("IB vs RoCE?")
     assert any("unavailable" in w for w in ans.warnings)
     assert ans.guidance_source == "extractive" and ans.guidance

@@ -131,6 +131,26 @@ def test_does_not_fit_names_the_cheapest_change(catalog):
     assert first.values["memory_gb"] <= (12 - GPU_RESERVE_GB) + (32 - OS_RESERVE_GB)
 
 
+def test_without_ram_given_the_change_is_a_good_quantization_with_offload(catalog):
+    """Llama 2 70B in fp16 on one 16 GB V100, no RAM given: Q4_K_M (about 43 GB) with what the
+    card cannot hold in system RAM comes before a 2-bit file that fits alone; the RAM it needs
+    is stated."""
+    r = run_on_hardware("llama 2 70b", dtype="fp16", accelerator="v100-16gb-pcie", catalog=catalog)
+    first = r.alternatives[0]
+    assert first.values["dtype"] == "q4_k_m" and "offload" in first.label
+    need = first.values["memory_gb"] - (16 - GPU_RESERVE_GB) + OS_RESERVE_GB
+    assert f"at least {math.ceil(need)} GB of RAM" in first.label
+
+
+def test_memory_override_keeps_the_named_card(catalog):
+    """'an 8 GB RTX 3060' is that card with 8 GB, labelled so, not the 3060 12GB row."""
+    r = run_on_hardware(
+        "llama 3.1 8b", dtype="q4_k_m", accelerator="rtx-3060", device_memory_gb=8, catalog=catalog
+    )
+    assert r.inputs["hardware"] == "NVIDIA GeForce RTX 3060 (8 GB)"
+    assert r.values["device_memory_gb"].value == 8 - GPU_RESERVE_GB
+
+
 def test_cpu_only_speed_is_bound_by_ram_bandwidth(catalog):
     """Llama 3.1 8B Q4_0 (8.03e9 x 4.5/8 = 4.52 GB) on dual-channel DDR5-5600 (89.6 GB/s):
     0.6 x 89.6 / (4.52 + KV/2) -> about 11.2 tokens/s."""

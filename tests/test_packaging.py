@@ -37,8 +37,9 @@ def test_importing_advisor_does_no_heavy_work():
         "print(sorted(m for m in ('torch', 'chromadb', 'llama_cpp', 'gradio') "
         "if m in sys.modules))"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert proc.stdout.strip() == "[]"
     assert advisor.__version__
     assert "inference_memory" in advisor.tools.__all__

@@ -44,8 +44,7 @@ def test_more_gpus_shorter_wall_clock(n1, n2):
 
 
 @FAST
-@given(model=st.sampled_from(MODEL_IDS), c1=st.integers(1, 1_000_000),
-       c2=st.integers(1, 1_000_000))
+@given(model=st.sampled_from(MODEL_IDS), c1=st.integers(1, 1_000_000), c2=st.integers(1, 1_000_000))
 def test_longer_context_more_kv(model, c1, c2):
     lo, hi = sorted((c1, c2))
     a = inference_memory(model, context_tokens=lo)["kv_cache_gb"]
@@ -62,8 +61,9 @@ def test_longer_context_more_kv(model, c1, c2):
     batch=st.integers(1, 64),
 )
 def test_inference_memory_never_crashes(model, acc, dtype, context, batch):
-    r = inference_memory(model, dtype=dtype, context_tokens=context, batch_size=batch,
-                         accelerator=acc)
+    r = inference_memory(
+        model, dtype=dtype, context_tokens=context, batch_size=batch, accelerator=acc
+    )
     assert r["total_gb"] > 0 and math.isfinite(r["total_gb"])
     assert r.summary() and r.to_markdown()
     r.model_dump_json()
@@ -79,8 +79,7 @@ def test_inference_memory_never_crashes(model, acc, dtype, context, batch):
 )
 def test_serving_estimate_valid_or_typed_error(model, acc, prompt, out, conc):
     try:
-        r = serving_estimate(model, acc, prompt_tokens=prompt, output_tokens=out,
-                             concurrency=conc)
+        r = serving_estimate(model, acc, prompt_tokens=prompt, output_tokens=out, concurrency=conc)
     except AdvisorError as exc:
         assert "fix" in str(exc).lower() or "does not fit" in str(exc)
         return
@@ -97,12 +96,24 @@ def test_serving_estimate_valid_or_typed_error(model, acc, prompt, out, conc):
     ckpt=st.booleans(),
 )
 def test_training_memory_never_crashes_and_zero_helps(model, method, zero, n, seq, ckpt):
-    r = training_memory(model, method=method, zero_stage=zero, num_gpus=n, seq_len=seq,
-                        activation_checkpointing=ckpt)
+    r = training_memory(
+        model,
+        method=method,
+        zero_stage=zero,
+        num_gpus=n,
+        seq_len=seq,
+        activation_checkpointing=ckpt,
+    )
     assert r["total_gb"] > 0
     if zero < 3:
-        more = training_memory(model, method=method, zero_stage=zero + 1, num_gpus=n,
-                               seq_len=seq, activation_checkpointing=ckpt)
+        more = training_memory(
+            model,
+            method=method,
+            zero_stage=zero + 1,
+            num_gpus=n,
+            seq_len=seq,
+            activation_checkpointing=ckpt,
+        )
         assert more["total_gb"] <= r["total_gb"] + 1e-9
 
 

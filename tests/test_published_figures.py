@@ -67,19 +67,31 @@ def test_zero_paper_model_state_memory(stage, n_gpus, published_gb):
 def test_pagedattention_opt13b_kv_per_token():
     """PagedAttention paper (Kwon et al. 2023, https://arxiv.org/abs/2309.06180, section 3):
     OPT-13B needs 800 KB of KV cache per token = 2 x 5,120 x 40 layers x 2 bytes."""
-    opt13b = ModelSpec(name="OPT-13B", params_b=13, layers=40, hidden_size=5120,
-                       attention_heads=40, kv_heads=40, head_dim=128, vocab_size=50272,
-                       attention="mha")
+    opt13b = ModelSpec(
+        name="OPT-13B",
+        params_b=13,
+        layers=40,
+        hidden_size=5120,
+        attention_heads=40,
+        kv_heads=40,
+        head_dim=128,
+        vocab_size=50272,
+        attention="mha",
+    )
     assert kv_cache_bytes_per_token(opt13b) == pytest.approx(800 * 1024)
 
 
 @pytest.mark.parametrize(
     ("model", "dtype", "published_gb"),
     [
-        ("llama 3.1 8b", "bf16", 16), ("llama 3.1 8b", "fp8", 8), ("llama 3.1 8b", "int4", 4),
-        ("llama 3.1 70b", "bf16", 140), ("llama 3.1 70b", "fp8", 70),
+        ("llama 3.1 8b", "bf16", 16),
+        ("llama 3.1 8b", "fp8", 8),
+        ("llama 3.1 8b", "int4", 4),
+        ("llama 3.1 70b", "bf16", 140),
+        ("llama 3.1 70b", "fp8", 70),
         ("llama 3.1 70b", "int4", 35),
-        ("llama 3.1 405b", "bf16", 810), ("llama 3.1 405b", "fp8", 405),
+        ("llama 3.1 405b", "bf16", 810),
+        ("llama 3.1 405b", "fp8", 405),
         ("llama 3.1 405b", "int4", 203),
     ],
 )
@@ -91,8 +103,9 @@ def test_hf_llama31_weight_memory(model, dtype, published_gb):
     assert r["weights_gb"] == pytest.approx(published_gb, rel=0.01)
 
 
-@pytest.mark.parametrize(("model", "published_gib"), [("llama 3.1 8b", 15.62),
-                                                      ("llama 3.1 70b", 39.06)])
+@pytest.mark.parametrize(
+    ("model", "published_gib"), [("llama 3.1 8b", 15.62), ("llama 3.1 70b", 39.06)]
+)
 def test_hf_llama31_kv_cache_128k(model, published_gib):
     """Same blog: KV cache (FP16) for 128k tokens: 8B 15.62 GB, 70B 39.06 GB (GiB of
     128,000 tokens)."""

@@ -34,13 +34,16 @@ def test_cli_examples_run(tmp_path):
     (docs / "a.md").write_text("# Runbook\n\nDrain nodes before upgrades.\n")
     env = {"ADVISOR_DATA_DIR": str(tmp_path / "data"), "ADVISOR_LLM_BACKEND": "none"}
     commands = [
-        line for block in _blocks("bash") for line in block.splitlines()
+        line
+        for block in _blocks("bash")
+        for line in block.splitlines()
         if line.startswith("advisor ")
     ]
     assert len(commands) >= 10
     for line in commands:
         line = line.replace("~/docs/runbooks", str(docs)).replace(
-            "artifacts/eval", str(tmp_path / "eval"))
+            "artifacts/eval", str(tmp_path / "eval")
+        )
         args = shlex.split(line, comments=True)[1:]
         result = runner.invoke(app, args, env=env)
         assert result.exit_code == 0, (line, result.output)

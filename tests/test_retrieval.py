@@ -27,8 +27,10 @@ def kb(real_kb):
         ("is HBM why H100s are fast?", "memory-types-ddr-gddr-hbm"),
         ("can I leave Bedrock later?", "managed-ai-services-and-lock-in"),
         # the OOM guide also answers this one (its KV-cache section) and ranks with it
-        ("how big is the KV cache for a long context",
-         "llm-inference-memory-and-kv-cache|out-of-memory-troubleshooting"),
+        (
+            "how big is the KV cache for a long context",
+            "llm-inference-memory-and-kv-cache|out-of-memory-troubleshooting",
+        ),
     ],
 )
 def test_finds_the_guide_people_mean(kb, question, guide):
@@ -96,8 +98,9 @@ def test_retrieval_eval_smoke(kb):
     """A slice of the eval set: guards against retrieval regressions in CI."""
     cases = load_set()
     assert len(cases.questions) >= 80
-    subset = cases.model_copy(update={"questions": cases.questions[::6],
-                                      "out_of_scope": cases.out_of_scope[:5]})
+    subset = cases.model_copy(
+        update={"questions": cases.questions[::6], "out_of_scope": cases.out_of_scope[:5]}
+    )
     report = run_retrieval_eval(kb.retriever.search, subset, threshold=COVERAGE_THRESHOLD)
     hybrid = next(s for s in report.scores if s.mode == "hybrid")
     assert hybrid.hit_at_5 >= 0.85

@@ -25,8 +25,13 @@ _real_chat_model = OpenAICompatible.chat_model
 
 
 def _advisor(real_kb, url: str, tool_calling: bool = True) -> Advisor:
-    s = Settings(data_dir=real_kb.settings.data_dir, llm_backend="openai", openai_base_url=url,
-                 openai_model="fake", llm_tool_calling=tool_calling)
+    s = Settings(
+        data_dir=real_kb.settings.data_dir,
+        llm_backend="openai",
+        openai_base_url=url,
+        openai_model="fake",
+        llm_tool_calling=tool_calling,
+    )
     return Advisor(s, real_kb, OpenAICompatible(s))
 
 

@@ -29,10 +29,18 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def app_url(real_kb):
     port = _free_port()
-    env = {**os.environ, "ADVISOR_DATA_DIR": str(real_kb.settings.data_dir),
-           "ADVISOR_LLM_BACKEND": "none", "GRADIO_ANALYTICS_ENABLED": "False"}
-    proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "ADVISOR_DATA_DIR": str(real_kb.settings.data_dir),
+        "ADVISOR_LLM_BACKEND": "none",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
     while True:
@@ -54,9 +62,17 @@ def _browser(p):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (.ci/run installs it with apt)")
     return p.chromium.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run"])
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
 
 
 def test_chat_in_a_real_browser(app_url):
@@ -66,13 +82,20 @@ def test_chat_in_a_real_browser(app_url):
         browser = _browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         outside: list[str] = []
-        page.on("request", lambda r: outside.append(r.url) if r.url.startswith("http")
-                and not r.url.startswith(app_url.rstrip("/")) else None)
+        page.on(
+            "request",
+            lambda r: (
+                outside.append(r.url)
+                if r.url.startswith("http") and not r.url.startswith(app_url.rstrip("/"))
+                else None
+            ),
+        )
         page.goto(app_url)
         page.fill("#question textarea", "How many L4s to serve Llama 3 8B at 20 requests/s?")
         page.click("#ask")
         page.wait_for_function(
-            "document.querySelector('#sources').innerText.includes('[1]')", timeout=90_000)
+            "document.querySelector('#sources').innerText.includes('[1]')", timeout=90_000
+        )
         page.wait_for_selector("#plot img, #plot svg, #plot canvas", timeout=30_000)
         chat = page.inner_text("#chatbot")
         assert "NVIDIA L4" in chat and "Sources" in chat
@@ -87,7 +110,8 @@ def test_chat_in_a_real_browser(app_url):
         assert "\n" in box.input_value()
         box.press("Enter")
         page.wait_for_function(
-            "document.querySelector('#verdict').innerText.startsWith('Yes')", timeout=90_000)
+            "document.querySelector('#verdict').innerText.startsWith('Yes')", timeout=90_000
+        )
         top = page.locator("#verdict").bounding_box()
         assert top is not None and 0 <= top["y"] < 1000 and top["y"] + top["height"] <= 1000
         assert "RTX 3090" in page.inner_text("#verdict")
@@ -96,8 +120,8 @@ def test_chat_in_a_real_browser(app_url):
         page.fill("#question textarea", '<img src=x onerror="window.__pwned=1"> IB vs RoCE?')
         page.click("#ask")
         page.wait_for_function(
-            "document.querySelector('#chatbot').innerText.includes('InfiniBand')",
-            timeout=90_000)
+            "document.querySelector('#chatbot').innerText.includes('InfiniBand')", timeout=90_000
+        )
         assert page.evaluate("window.__pwned") is None
         browser.close()
     assert outside == [], f"the page fetched from the internet: {outside[:5]}"
@@ -107,8 +131,12 @@ def test_chat_in_a_real_browser(app_url):
 def test_twenty_concurrent_conversations(app_url):
     from gradio_client import Client
 
-    questions = ["IB vs RoCE?", "how much memory to run llama 3.1 8b?",
-                 "what does 3 years of 8xH100 cost bought vs rented?", "what is a TPU pod?"]
+    questions = [
+        "IB vs RoCE?",
+        "how much memory to run llama 3.1 8b?",
+        "what does 3 years of 8xH100 cost bought vs rented?",
+        "what is a TPU pod?",
+    ]
     latencies: list[float] = []
     errors: list[BaseException] = []
 
@@ -132,5 +160,7 @@ def test_twenty_concurrent_conversations(app_url):
     assert not errors, errors[:3]
     assert len(latencies) == 40
     latencies.sort()
-    print(f"\n20 concurrent conversations, 40 turns: p50 {statistics.median(latencies):.2f} s, "
-          f"p95 {latencies[int(0.95 * len(latencies)) - 1]:.2f} s")
+    print(
+        f"\n20 concurrent conversations, 40 turns: p50 {statistics.median(latencies):.2f} s, "
+        f"p95 {latencies[int(0.95 * len(latencies)) - 1]:.2f} s"
+    )

@@ -15,8 +15,7 @@ from advisor.core import Advisor
 
 @pytest.fixture(scope="module")
 def advisor(real_kb):
-    return Advisor(Settings(data_dir=real_kb.settings.data_dir, llm_backend="none"), real_kb,
-                   None)
+    return Advisor(Settings(data_dir=real_kb.settings.data_dir, llm_backend="none"), real_kb, None)
 
 
 def _last(gen):
@@ -26,14 +25,16 @@ def _last(gen):
 
 def test_chat_turn_shows_tools_answer_sources_and_plot(advisor):
     history, answers, fig, sources, box, verdict = _last(
-        h.respond(advisor, "How many L4s to serve Llama 3 8B at 20 requests/s?", [], []))
+        h.respond(advisor, "How many L4s to serve Llama 3 8B at 20 requests/s?", [], [])
+    )
     assert box == "" and len(answers) == 1
-    tools = [m for m in history if m.get("metadata", {}).get("title", "").startswith(
-        "Calculator")]
+    tools = [m for m in history if m.get("metadata", {}).get("title", "").startswith("Calculator")]
     assert {m["metadata"]["title"] for m in tools} >= {"Calculator: serving_estimate"}
     assert any("| Replicas for the target |" in m["content"] for m in tools)
-    assert history[0] == {"role": "user",
-                          "content": "How many L4s to serve Llama 3 8B at 20 requests/s?"}
+    assert history[0] == {
+        "role": "user",
+        "content": "How many L4s to serve Llama 3 8B at 20 requests/s?",
+    }
     assert any(m.get("metadata", {}).get("title", "").startswith("Sources") for m in history)
     assert fig is not None and "[1]" in sources
     # the answer comes right after the question and opens with its verdict; the full tables
@@ -45,9 +46,14 @@ def test_chat_turn_shows_tools_answer_sources_and_plot(advisor):
 
 
 def test_fit_question_verdict_panel(advisor):
-    *_, verdict = _last(h.respond(
-        advisor, "I have two RTX 3090s and 64 GB of RAM; can I run Llama 3.1 70B at Q4_K_M?",
-        [], []))
+    *_, verdict = _last(
+        h.respond(
+            advisor,
+            "I have two RTX 3090s and 64 GB of RAM; can I run Llama 3.1 70B at Q4_K_M?",
+            [],
+            [],
+        )
+    )
     assert verdict.startswith("**Yes:") and "RTX 3090" in verdict
     assert "tokens/s" in verdict
 
@@ -59,8 +65,9 @@ def test_streaming_yields_partial_text_first(advisor):
 
 
 def test_follow_up_uses_previous_answers(advisor):
-    _, answers, *_ = _last(h.respond(advisor, "how much does it cost to serve llama 3 70b on aws",
-                                     [], []))
+    _, answers, *_ = _last(
+        h.respond(advisor, "how much does it cost to serve llama 3 70b on aws", [], [])
+    )
     _, answers, *_ = _last(h.respond(advisor, "what about on GCP?", [], answers))
     assert answers[-1].spec.model == "llama-3-70b" and answers[-1].spec.provider == "gcp"
 
@@ -134,10 +141,14 @@ def test_backend_down_shows_a_visible_warning(real_kb):
     sys.path.insert(0, str(Path(__file__).parent))
     from fakes import BrokenLLM
 
-    advisor = Advisor(Settings(data_dir=real_kb.settings.data_dir, llm_backend="none"),
-                      real_kb, BrokenLLM())
+    advisor = Advisor(
+        Settings(data_dir=real_kb.settings.data_dir, llm_backend="none"), real_kb, BrokenLLM()
+    )
     history, answers, *_ = _last(h.respond(advisor, "what is a TPU pod?", [], []))
-    answer_msg = next(m for m in history if m["role"] == "assistant" and "metadata" not in m
-                      and m["content"].startswith("**"))
+    answer_msg = next(
+        m
+        for m in history
+        if m["role"] == "assistant" and "metadata" not in m and m["content"].startswith("**")
+    )
     assert "Warning: Language model unavailable" in answer_msg["content"]
     assert answers[0].guidance  # extractive guidance still shown

@@ -19,6 +19,8 @@ KEEP = {
     "accelerators.yaml": (
         "accelerators",
         {
+            "rtx-3060",
+            "rtx-3060-ti",
             "rtx-3090",
             "rtx-4090",
             "h100-sxm",
@@ -171,8 +173,10 @@ ROUTES = [
         {"accelerator": "a100-80gb-sxm", "num_accelerators": 2, "model": "llama-2-13b"},
     ),
     ("(GPU 0-7: Tesla V100) vllm serve", {"num_accelerators": 8, "engine": "vllm"}),
-    ("llama-server -m model.gguf -c 16384 -ngl 99 on a 3090", {"context_tokens": 16384,
-                                                            "engine": "llama.cpp"}),
+    (
+        "llama-server -m model.gguf -c 16384 -ngl 99 on a 3090",
+        {"context_tokens": 16384, "engine": "llama.cpp"},
+    ),
     ("ollama with num_ctx 8192 on my 4090", {"context_tokens": 8192, "engine": "ollama"}),
     ("too large for 3x24 GB?", {"num_accelerators": 3, "device_memory_gb": 24}),
     ("4 * NVIDIA A10G 24 Gb, QLoRA llama 2 70b", {"accelerator": "a10g", "num_accelerators": 4}),
@@ -185,13 +189,20 @@ ROUTES = [
     ("p4d not available in my region", {"kind": "availability"}),
     ("Will an H20 run llama 3.1 8b?", {"accelerator": "h20"}),
     # a size that contradicts the name picks the variant with that size, or wins alone
-    ("ollama run deepseek-r1:7b on my 4090", {"model": "deepseek-r1-distill-qwen-7b",
-                                              "engine": "ollama"}),
+    (
+        "ollama run deepseek-r1:7b on my 4090",
+        {"model": "deepseek-r1-distill-qwen-7b", "engine": "ollama"},
+    ),
     ("deepseek r1 671b at q4", {"model": "deepseek-r1"}),
     ("llama 3.1 13b on a 3090", {"model": None, "params_b": 13}),
-    ("Which model can run on RTX 4090 24GB + DDR4 64GB?", {"accelerator": "rtx-4090",
-                                                         "system_ram_gb": 64, "model": None}),
+    (
+        "Which model can run on RTX 4090 24GB + DDR4 64GB?",
+        {"accelerator": "rtx-4090", "system_ram_gb": 64, "model": None},
+    ),
     ("Will an H200 run llama 3.1 8b?", {"accelerator": "h200"}),
+    # memory beside a card picks its variant, never a sibling product ("3060 Ti")
+    ("A100 40G running llama 2 13b", {"accelerator": "a100-40gb-sxm"}),
+    ("can 8gb rtx 3060 run the 13b model?", {"accelerator": "rtx-3060", "device_memory_gb": 8}),
 ]
 
 
@@ -262,9 +273,10 @@ def test_absurd_digit_runs_are_clipped_before_the_number_patterns(router):
     from advisor.route import clip_long_numbers
 
     assert clip_long_numbers("1" * 20000 + "b") == "1" * 12 + "b"
-    assert clip_long_numbers("1," * 10000).startswith("1,1,1,1,1,1,") and len(
-        clip_long_numbers("1," * 10000)
-    ) == 12
+    assert (
+        clip_long_numbers("1," * 10000).startswith("1,1,1,1,1,1,")
+        and len(clip_long_numbers("1," * 10000)) == 12
+    )
     assert clip_long_numbers("2T tokens, 1,000,000 requests, 3.35 TB/s") == (
         "2T tokens, 1,000,000 requests, 3.35 TB/s"
     )

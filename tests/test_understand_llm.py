@@ -26,7 +26,11 @@ def _allow_fake_server(monkeypatch):
 def test_draft_fills_only_empty_slots_and_never_substitutes(catalog):
     spec = WorkloadSpec(dtype="q4_k_m", kind="fit")
     draft = SituationDraft(
-        kind="speed", model="llama 3.1 8b", accelerator="h20", dtype="fp8", system_ram_gb=64,
+        kind="speed",
+        model="llama 3.1 8b",
+        accelerator="h20",
+        dtype="fp8",
+        system_ram_gb=64,
         engine="Ollama",
     )
     taken = merge_draft(spec, draft, catalog)
@@ -44,8 +48,11 @@ def test_unknown_names_from_the_model_are_dropped(catalog):
 
 def _advisor(real_kb, url: str) -> Advisor:
     s = Settings(
-        data_dir=real_kb.settings.data_dir, llm_backend="openai", openai_base_url=url,
-        openai_model="fake", llm_understanding=True,
+        data_dir=real_kb.settings.data_dir,
+        llm_backend="openai",
+        openai_base_url=url,
+        openai_model="fake",
+        llm_understanding=True,
     )
     return Advisor(s, real_kb, OpenAICompatible(s))
 

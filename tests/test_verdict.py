@@ -100,10 +100,49 @@ def test_no_verdict_without_a_result():
 
 
 def test_comparing_two_options_names_the_one_that_runs_it(catalog):
-    two = run_on_hardware("llama 3.1 70b", dtype="q4_k_m", accelerator="rtx-3090",
-                          num_accelerators=2, catalog=catalog)
+    two = run_on_hardware(
+        "llama 3.1 70b", dtype="q4_k_m", accelerator="rtx-3090", num_accelerators=2, catalog=catalog
+    )
     one = run_on_hardware("llama 3.1 70b", dtype="q4_k_m", accelerator="rtx-4090", catalog=catalog)
     spec = WorkloadSpec(kind="choose", options=[("rtx-3090", 2), ("rtx-4090", 1)])
     v = compose(spec, [two, one])
     assert v.text.startswith("2 x NVIDIA GeForce RTX 3090 is the better choice")
     assert "does not fit" in v.text
+
+
+def test_only_just_is_a_change_not_a_yes(catalog):
+    """Llama 2 70B at 2.3 bits on a 24 GB A10G: 21.5 of 23.2 GB usable fits with under 10% to
+    spare, so the verdict says so and names the change (a shorter context)."""
+    r = run_on_hardware("llama 2 70b", dtype="exl2-2.3", accelerator="a10g", catalog=catalog)
+    assert r.values["fits"].value is True and "headroom_gb" in r.values
+    v = compose(WorkloadSpec(kind="fit", dtype="exl2-2.3"), [r])
+    assert v.answer == "yes_with_changes" and v.text.startswith("Only just:")
+    assert "2,048 tokens" in v.text
+    assert _all_numbers_traceable(v.text, r)
+    oom = compose(WorkloadSpec(kind="troubleshoot", dtype="exl2-2.3"), [r])
+    assert oom.text.startswith("It fits only just")
+
+
+def test_serving_memory_with_no_room_to_batch(catalog):
+    """Llama 2 70B in fp16 on 2 x A100 80GB: about 71 of 72 GB per device. A100 has no FP8, so
+    the first change is 8-bit integer weights; more cards are offered too."""
+    from advisor.tools.memory import inference_memory
+
+    r = inference_memory(
+        "llama 2 70b",
+        dtype="fp16",
+        accelerator="a100-80gb-sxm",
+        num_accelerators=2,
+        catalog=catalog,
+    )
+    assert r.values["fits"].value is True and r.values["headroom_gb"].value < 7.2
+    labels = [a.label for a in r.alternatives]
+    assert labels[0] == "Quantize to int8" and "Use 4 x NVIDIA A100 80GB SXM4" in labels
+    v = compose(WorkloadSpec(kind="fit"), [r])
+    assert v.answer == "yes_with_changes" and v.text.startswith("Only just:")
+
+
+def test_roomy_fit_stays_a_plain_yes(catalog):
+    r = run_on_hardware("llama 3.1 8b", dtype="bf16", accelerator="h100-sxm", catalog=catalog)
+    assert "headroom_gb" not in r.values and r.alternatives == []
+    assert compose(WorkloadSpec(kind="fit"), [r]).answer == "yes"

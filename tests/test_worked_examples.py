@@ -54,8 +54,9 @@ def test_weights_scale_with_dtype():
 
 def test_tensor_parallel_splits_weights():
     """70.6e9 x 2 B = 141.2 GB over TP=4 -> 35.3 GB of weights per GPU (+KV, activations)."""
-    r = inference_memory("llama 3.1 70b", accelerator="h100", num_accelerators=4,
-                         context_tokens=4096)
+    r = inference_memory(
+        "llama 3.1 70b", accelerator="h100", num_accelerators=4, context_tokens=4096
+    )
     per_gpu = r["per_device_gb"]
     assert 35.3 < per_gpu < 35.3 + 6
     assert r.values["fits"].value is True
@@ -203,9 +204,17 @@ def test_compare_options_apac_only_lists_apac_regions(catalog):
 
 def test_onprem_tco_components_add_up():
     r = onprem_tco("hgx h100", utilization=0.5)
-    parts = sum(r[k] for k in ("capex_monthly_usd", "network_monthly_usd",
-                               "maintenance_monthly_usd", "power_monthly_usd",
-                               "colocation_monthly_usd", "staff_monthly_usd"))
+    parts = sum(
+        r[k]
+        for k in (
+            "capex_monthly_usd",
+            "network_monthly_usd",
+            "maintenance_monthly_usd",
+            "power_monthly_usd",
+            "colocation_monthly_usd",
+            "staff_monthly_usd",
+        )
+    )
     assert r["monthly_usd"] == pytest.approx(parts)
     # per used GPU-hour = monthly / (8 x 730 x 0.5)
     assert r["usd_per_gpu_hour_used"] == pytest.approx(r["monthly_usd"] / (8 * 730 * 0.5))
@@ -234,16 +243,28 @@ def test_storage_transfer_time():
 
 
 def test_decide_directions():
-    assert decide(utilization=5, horizon=5, sovereignty=5, urgency=1).values[
-        "recommendation"].value == "on-prem"
-    assert decide(utilization=1, urgency=5, elasticity=5, skills=1).values[
-        "recommendation"].value == "cloud"
+    assert (
+        decide(utilization=5, horizon=5, sovereignty=5, urgency=1).values["recommendation"].value
+        == "on-prem"
+    )
+    assert (
+        decide(utilization=1, urgency=5, elasticity=5, skills=1).values["recommendation"].value
+        == "cloud"
+    )
     assert decide().values["recommendation"].value == "hybrid"
 
 
 def test_custom_model_spec():
-    spec = ModelSpec(name="tiny", params_b=1.0, layers=16, hidden_size=2048, attention_heads=16,
-                     kv_heads=4, head_dim=128, vocab_size=32000)
+    spec = ModelSpec(
+        name="tiny",
+        params_b=1.0,
+        layers=16,
+        hidden_size=2048,
+        attention_heads=16,
+        kv_heads=4,
+        head_dim=128,
+        vocab_size=32000,
+    )
     assert kv_cache_bytes_per_token(spec) == 2 * 16 * 4 * 128 * 2
 
 

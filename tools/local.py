@@ -22,13 +22,14 @@ chips), 0.6 on CPUs.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from advisor.errors import InvalidInputError
 
 from . import checks
 from .catalog import Catalog, load_catalog
-from .memory import activation_bytes, kv_layout
+from .memory import TIGHT_FRACTION, activation_bytes, kv_layout
 from .models import (
     ModelRef,
     ModelSpec,
@@ -145,8 +146,13 @@ def accelerator_pool(
             assumptions,
         )
     mem = memory_gb or acc.memory_gb
+    label = acc.name
+    if mem != acc.memory_gb:
+        # the user's card has other memory than the catalogued row ("an 8GB RTX 3060")
+        bare = " ".join(re.sub(r"\d+\s*GB\b", " ", acc.name).split())
+        label = f"{bare} ({mem:g} GB)"
     return Pool(
-        acc.name,
+        label,
         "gpu" if acc.kind != "cpu" else "cpu",
         count,
         max(0.5, mem - GPU_RESERVE_GB),
@@ -553,6 +559,12 @@ def _values(
             label="Usable system RAM", value=hw.host.total_gb, unit="GB"
         )
     values["fits"] = Quantity(label="Fits", value=p.status in ("fits", "fits_with_offload"))
+    if p.status == "fits" and tight_fit(fp, hw) and hw.gpu is not None:
+        values["headroom_gb"] = Quantity(
+            label="Left for a longer context or the engine's buffers",
+            value=hw.gpu.total_gb - fp.total_gb,
+            unit="GB",
+        )
     values["status"] = Quantity(label="Status", value=p.status)
     if p.status == "fits_with_offload":
         values["gpu_layers"] = Quantity(label=f"Layers on GPU (of {fp.layers})", value=p.gpu_layers)
@@ -609,6 +621,14 @@ QUALITY_FLOOR_BITS = 4.1  # 4-bit formats (GPTQ/AWQ 4.16, NF4 4.13, Q4_K_M 4.9) 
 # below that (Q3_K_M 4.0, Q2_K 3.35) quality drops faster
 
 
+def tight_fit(fp: Footprint, hw: Hardware) -> bool:
+    """Fits on the accelerators with less than TIGHT_FRACTION of their usable memory to spare."""
+    if hw.gpu is None or hw.gpu.kind != "gpu":
+        return False  # a Mac's usable share already leaves macOS its quarter
+    spare = hw.gpu.total_gb - fp.total_gb
+    return 0 <= spare < TIGHT_FRACTION * hw.gpu.total_gb
+
+
 def _changes(
     spec: ModelSpec,
     dtype: str,
@@ -624,7 +644,7 @@ def _changes(
     Rank: a format of at least ~4.5 bits that fits on the accelerators; the same with layers
     offloaded to system RAM; a lower format; a shorter context; more cards.
     """
-    if p.status == "fits":
+    if p.status == "fits" and not tight_fit(footprint(spec, dtype, kv_dtype, context, batch), hw):
         return []
     ranked: list[tuple[int, Alternative]] = []
     current = bytes_per_param(dtype)
@@ -639,7 +659,7 @@ def _changes(
             mid, _, _ = decode_tokens_per_s(spec, fp, context, hw.gpu, None, alone)
             ranked.append(
                 (
-                    0 if good else 2,
+                    0 if good else 3,
                     Alternative(
                         label=f"quantize to {_format_label(q)}",
                         detail=f"{fmt(fp.total_gb, 'GB')}, fits on {hw.label}; "
@@ -671,15 +691,48 @@ def _changes(
         and hw.gpu is not None
         and hw.gpu.kind == "gpu"
     ):
+        # No RAM given: the smallest format of good quality, with what the cards cannot hold
+        # in system RAM (what llama.cpp users do), then the precision as asked, offloaded.
+        small = [q for q in ladder if bytes_per_param(q) * 8 >= QUALITY_FLOOR_BITS]
+        q = min(small, key=bytes_per_param) if small else None
+        good_alone = any(a.values.get("dtype") in small for r, a in ranked if r == 0)
+        if q is not None and bytes_per_param(q) < current and not good_alone:
+            fp = footprint(spec, q, kv_dtype, context, batch)
+            ram = math.ceil(fp.total_gb - hw.gpu.total_gb + OS_RESERVE_GB)
+            ranked.append(
+                (
+                    2,
+                    Alternative(
+                        label=f"quantize to {_format_label(q)} and offload what the GPU cannot "
+                        f"hold to system RAM (at least {fmt(ram, 'GB')} of RAM; llama.cpp -ngl)",
+                        detail=f"{fmt(fp.total_gb, 'GB')} in all; slower per token than on "
+                        "the GPU alone",
+                        values={"memory_gb": fp.total_gb, "dtype": q},
+                    ),
+                )
+            )
         fp = footprint(spec, dtype, kv_dtype, context, batch)
         ranked.append(
             (
-                3,
+                4,
                 Alternative(
                     label="offload layers to system RAM",
                     detail="with at least "
                     f"{fmt(fp.total_gb - hw.gpu.total_gb + OS_RESERVE_GB, 'GB')} "
                     "of RAM (llama.cpp -ngl); much slower per token",
+                ),
+            )
+        )
+    if p.status == "fits" and context > 2048:
+        fp = footprint(spec, dtype, kv_dtype, 2048, batch)
+        ranked.append(
+            (
+                1,
+                Alternative(
+                    label="keep the context to 2,048 tokens",
+                    detail=f"{fmt(fp.total_gb, 'GB')}, "
+                    f"{fmt(hw.gpu.total_gb - fp.total_gb if hw.gpu else 0.0, 'GB')} to spare",
+                    values={"memory_gb": fp.total_gb},
                 ),
             )
         )
@@ -702,7 +755,7 @@ def _changes(
         if hw.gpu.count < need <= 16:
             ranked.append(
                 (
-                    5,
+                    6,
                     Alternative(
                         label=f"use {need} x {hw.gpu.label}",
                         detail=f"{fmt(fp.total_gb, 'GB')} across {need} cards",

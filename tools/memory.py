@@ -27,6 +27,9 @@ GB = 1e9
 # Engine constants (documented in docs/ESTIMATORS.md):
 CUDA_CONTEXT_GB = 1.0  # CUDA context, cuBLAS/NCCL workspaces per GPU (measured 0.5-1.5 GB)
 USABLE_MEMORY_FRACTION = 0.90  # vLLM's default gpu_memory_utilization
+# Fits with less than this share of the usable memory to spare: "only just". An engine that
+# batches requests or grows the context needs that room for KV cache (TGI, vLLM refuse to start).
+TIGHT_FRACTION = 0.10
 PREFILL_CHUNK_TOKENS = 8192  # tokens of prefill activations alive at once (chunked prefill)
 TP_SIZES = (1, 2, 4, 8, 16, 32, 64)
 
@@ -276,6 +279,33 @@ def inference_memory(
             if not fits:
                 warnings.append(f"Does not fit on {where}.")
                 alternatives += _alternatives(spec, acc, dtype, kv_dt, context, batch, cat)
+            elif usable - b.total_gb < TIGHT_FRACTION * usable:
+                spare = usable - b.total_gb
+                values["headroom_gb"] = Quantity(
+                    label="Left per device for more KV cache", value=spare, unit="GB"
+                )
+                warnings.append(
+                    f"Only {fmt(spare, 'GB')} per device to spare: little room to batch "
+                    "requests or lengthen the context."
+                )
+                alternatives += _alternatives(spec, acc, dtype, kv_dt, context, batch, cat)
+                more = 2 * tp
+                mb = per_gpu_breakdown(
+                    spec,
+                    dtype=dtype,
+                    kv_dtype=kv_dt,
+                    context_tokens=context,
+                    batch_size=batch,
+                    tp=more,
+                )
+                alternatives.append(
+                    Alternative(
+                        label=f"Use {more} x {acc.name}",
+                        detail=f"{fmt(mb.total_gb, 'GB')} per device, "
+                        f"{fmt(usable - mb.total_gb, 'GB')} to spare",
+                        values={"accelerators": more, "per_device_gb": mb.total_gb},
+                    )
+                )
         n_min, b_min = min_accelerators(
             spec, acc, dtype=dtype, kv_dtype=kv_dt, context=context, batch=batch
         )
@@ -327,7 +357,10 @@ def _alternatives(
     cat: Catalog,
 ) -> list[Alternative]:
     out: list[Alternative] = []
-    for q in ("fp8", "int4"):
+    # FP8 where the card computes in it (Hopper, Ada, MI300 and later); else 8-bit integer
+    # weights; then a 4-bit GPTQ/AWQ checkpoint
+    eight = "fp8" if acc.fp8_tflops is not None else "int8"
+    for q in (eight, "int4"):
         if bytes_per_param(q) < bytes_per_param(dtype):
             n, b = min_accelerators(
                 spec, acc, dtype=q, kv_dtype=kv_dtype, context=context, batch=batch
@@ -338,7 +371,7 @@ def _alternatives(
                 )
                 out.append(
                     Alternative(
-                        label=f"Quantize to {q}",
+                        label=f"Quantize to {q}" + (" (GPTQ or AWQ)" if q == "int4" else ""),
                         detail=f"{n} x {acc.name}, {fmt(b.total_gb, 'GB')} per device "
                         f"({fmt(whole.total_gb, 'GB')} in all)",
                         values={

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Literal
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from advisor import understand
 from advisor.tools.catalog import Catalog, _norm
+from advisor.tools.schema import Model
 from advisor.understand import QuestionKind, Workload
 
 Intent = Literal["size", "train", "serve", "cost", "compare", "tco", "decide", "explain"]
@@ -267,6 +269,10 @@ _PROVIDERS = {
     "microsoft": "azure",
     "gcp": "gcp",
     "google": "gcp",
+    # a provider's own vocabulary names it: quota names, VM series, instance-type shapes
+    "gpus_all_regions|gpus[- ]all[- ]regions|compute engine|cloud tpu|a2-highgpu|a3-highgpu": "gcp",
+    r"n[cdv][a-z0-9_]*(?: v\d)? series|nc\d+\w*_v\d|nd\d+\w*_v\d|azureml": "azure",
+    r"ml\.[a-z]+\d[a-z]*\.\d*x?large|[a-z]+\d[a-z]*\.\d*x?large|resourcelimitexceeded": "aws",
 }
 _GEO = {
     "sydney": "apac",
@@ -407,7 +413,7 @@ class Router:
     def route(self, question: str) -> WorkloadSpec:
         # A run of more than 12 digits (with or without separators) is no quantity anyone
         # means; cutting it keeps every number pattern linear (a 20,000-digit paste took 96 s).
-        question = clip_long_numbers(question)
+        question = space_scripts(clip_long_numbers(question))
         text = question.lower()
         words = _TOKEN.findall(question)
         # Names match on fine tokens ("Llama-2-70B-chat.Q4_K_M" -> llama, 2, 70B, chat, ...);
@@ -515,13 +521,42 @@ class Router:
                 ]
                 if len(same) == 1:
                     return str(same[0].id)
-                return None
+                return _one_shape(same)
+
+        # the family's first word only ("671B deepseek"): one answer if all its models of
+        # that size share one architecture (DeepSeek V3 and R1 size alike)
+        def first_word(family: str) -> str:
+            return re.split(r"[^a-z]+", family.lower())[0]
+
+        words = {first_word(m.family) for _, m in self._families}
+        for word in sorted(words, key=len, reverse=True):
+            # a version after the word that no catalogued model has ("llama 3.1 13b") is
+            # not completed with another version's model
+            version = r"(?![\s_-]*v?\d+(?:\.\d+)?\b(?!\s*[bm]\b))"
+            if len(word) >= 4 and re.search(rf"\b{word}\b{version}", text):
+                same = [
+                    m
+                    for _, m in self._families
+                    if first_word(m.family) == word and abs(m.params_b / params_b - 1) <= 0.15
+                ]
+                if same:
+                    return _one_shape(same)
         return None
 
     def _hardware(self, question: str, tokens: list[str], spec: WorkloadSpec) -> None:
         """The accelerator named, how many, and the memory the user says it has."""
         text = question.lower()
         a = self._match(tokens, self._accs, max_n=5)
+        named = self._all_matches(tokens, self._accs)
+        subject: str | None = None
+        if len({k for k, _, _ in named}) > 1:
+            # "I have a 3050 ... I might buy a 4090": the card to buy or asked about is the
+            # subject, not the one left behind
+            for k, start, end in named:
+                before = {t.lower() for t in tokens[max(0, start - 4) : start]}
+                if before & understand.SUBJECT_CUES:
+                    a, subject = (k, start, end), k
+                    break
         adjacent: float | None = None
         if a:
             spec.accelerator = a[0]
@@ -541,10 +576,11 @@ class Router:
             adjacent = adjacent or understand.memory_before(text, first)
             if adjacent is not None:
                 spec.accelerator = self._variant_with_memory(spec.accelerator, adjacent)
-        named = self._all_matches(tokens, self._accs)
         for (k1, s1, e1), (k2, s2, _) in zip(named, named[1:], strict=False):
             between = [t.lower() for t in tokens[e1:s2]]
             # "2x 3090 vs 1x 4090", "a 4090 or two 3090s": options joined by or / vs
+            if subject not in (None, k1, k2):
+                break  # "you mention V100 or A100, but can a newer 3080 work?": not options
             if k1 != k2 and len(between) <= 4 and {"or", "vs", "versus"} & set(between):
                 spec.options = [
                     (k1, understand.count_before(tokens, s1) or 1),
@@ -561,6 +597,12 @@ class Router:
             catalogued = (
                 self.catalog.accelerator(spec.accelerator).memory_gb if spec.accelerator else None
             )
+            if spec.device_memory_gb is not None and spec.accelerator and adjacent is None:
+                # memory said elsewhere ("DGX-A100 (8x40G)") still picks the card's variant
+                spec.accelerator = self._variant_with_memory(
+                    spec.accelerator, spec.device_memory_gb
+                )
+                catalogued = self.catalog.accelerator(spec.accelerator).memory_gb
             if spec.device_memory_gb is not None and spec.device_memory_gb == catalogued:
                 spec.device_memory_gb = None  # the catalogued card, as said
             spec.system_ram_gb = understand.system_ram_gb(text)
@@ -568,6 +610,9 @@ class Router:
                 spec.num_accelerators = self._generic_count(text)
         if spec.num_accelerators is None and (spec.accelerator or spec.device_memory_gb):
             spec.num_accelerators = understand.launch_gpu_count(text)
+        if spec.accelerator or spec.device_memory_gb:
+            # "2 nodes, each with 2 V100": the count said beside the card is per node
+            spec.num_accelerators = understand.node_gpu_count(text) or spec.num_accelerators
         if understand.cpu_only(text) and not spec.accelerator:
             spec.cpu_only = True
         if (spec.accelerator or spec.device_memory_gb) and understand.owned(text):
@@ -753,6 +798,23 @@ class Router:
             found.append("tco")
         # sort into the canonical order
         return [i for i in INTENT_ORDER if i in found]
+
+
+def _one_shape(models: list[Model]) -> str | None:
+    """The first of ``models`` if they are one architecture (same sizes and layers), else None."""
+    shapes = {(m.params_b, m.active_params_b, m.layers) for m in models}
+    return str(models[0].id) if len(shapes) == 1 else None
+
+
+_CJK = r"\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+_SCRIPT_EDGE = re.compile(rf"(?<=[{_CJK}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_CJK}])")
+
+
+def space_scripts(text: str) -> str:
+    """Fold full-width forms to ASCII and put a space where CJK meets Latin letters or digits,
+    so that word boundaries hold: "4090加576g内存跑deepseek R1 671b Q4能到" reads like the
+    English text would ("Q4 能到": Q4 is a word)."""
+    return _SCRIPT_EDGE.sub(" ", unicodedata.normalize("NFKC", text))
 
 
 def clip_long_numbers(text: str) -> str:

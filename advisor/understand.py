@@ -34,14 +34,17 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         # card slow?" is troubleshooting (rules below)
         "explain",
         r"^\W*(?:anyone (?:understand|know) )?why (?:do|does|is|are|would|use|adding)\b"
-        r"(?![^?]*\b(?:my|i|i'm|we|our|me)\b)(?![^?]*\b(?:error|oom|out of memory|crash)\w*)",
+        r"(?![^?]*\b(?:my|i|i'm|we|our|me)\b)(?![^?]*\b(?:error|oom|out of memory|crash)\w*)"
+        # "why is it so slow on my 4090? is it normal?" is a complaint about a speed
+        r"(?![^?]*\b(?:so|too|very|extremely) slow)(?!.*\bis (?:it|this|that) normal\b)",
     ),
     (
         "availability",
         r"\b(?:not available|unavailable|availability|available in|offered in|quotas?|"
         r"stockouts?|out of stock|no capacity|insufficient\w*capacity|"
         r"zone_resource_pool_exhausted|resource_pool_exhausted|capacity (?:error|issue|problem)s?|"
-        r"which regions?|in (?:my|this|that) region|limit increase|gr[ae]yed out)\b",
+        r"which regions?|in (?:my|this|that) region|limit increase|gr[ae]yed out|"
+        r"resource ?limit ?exceeded|limitexceeded|quota exceeded)\b",
     ),
     (
         "troubleshoot",
@@ -136,7 +139,11 @@ WEIGHT_FORMAT_RULES: tuple[tuple[str, str], ...] = (
     (r"\bq5\b", "q5_k_m"),
     (r"\bq6\b", "q6_k"),
     (r"\bbf16\b|\bbfloat16\b", "bf16"),
-    (r"\b(?:without|no) quantization\b|\bun-?quantized\b|\bnon-?quantized\b", "fp16"),
+    (
+        r"\b(?:without|no) quantization\b|\bun-?quantized\b|\bnon-?quantized\b|"
+        r"非量化|未量化|不量化",
+        "fp16",
+    ),
     (r"\bfp16\b|\bfloat16\b|\bf16\b|\bhalf precision\b|\b16[- ]?bits?\b", "fp16"),
     (r"\bfp32\b|\bfloat32\b|\bfull precision\b", "fp32"),
 )
@@ -163,7 +170,10 @@ WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
     (
         "inference",
         r"\binfer(?:ence|ring)?\b|\brun(?:ning|s)?\b|\b跑|\bserv\w+\b|\bchat\w*\b|\bgenerat\w+\b|"
-        r"\btok(?:en)?s?/s\b|\bt/s\b|\bload\w*\b|\bhost\w*\b|\bdeploy\w*\b",
+        r"\btok(?:en)?s?/s\b|\bt/s\b|\bload\w*\b|\bhost\w*\b|\bdeploy\w*\b|"
+        # serving settings and stages name inference too
+        r"\bmax_model_len\b|\bgpu_memory_utilization\b|\bmax_num_seqs\b|\bkv[- ]?cache\b|"
+        r"\bprefill\b|\bdecod\w+\b|\bllm class\b|\bprompt processing\b",
     ),
 )
 _WORKLOAD_RES = tuple((w, re.compile(p, re.I)) for w, p in WORKLOAD_RULES)
@@ -205,6 +215,7 @@ VRAM_RULES = (
     _GB + r"\s*(?:\w+\s+){0,2}?(?:card|gpu|graphics card|video card)s?\b",
     r"(?:vram|gpu memory)\s*(?:of|is|:|=)?\s*" + _GB,
     r"显存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
+    _GB + r"\s*(?:的)?\s*显存",
 )
 SYSTEM_RAM_RULES = (
     _GB + r"\s*(?:of\s+)?(?:(?:system|cpu|main|host|ddr\d\w*|ecc)\s+)*d?ram\b(?!\s*bandwidth)",
@@ -212,6 +223,7 @@ SYSTEM_RAM_RULES = (
     r"\b(\d{1,4})\s*(?:gb\s*)?ram\b",
     r"\b(?:d?ram|system memory)\s*(?:is|of|:|=)?\s*" + _GB,
     r"内存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
+    _GB + r"\s*(?:的)?\s*内存",  # "576g 内存"
     _GB + r"\s*(?:of\s+)?(?:lp)?ddr\d",
     r"\b(?:lp)?ddr\d[\w-]*\s*(?:ram\s*)?(?:of\s+)?" + _GB,
 )
@@ -498,6 +510,50 @@ GPU_COUNT_RULES = (
     r"--num[_-]gpus[= ](\d{1,3})\b",
     r"--(?:tensor[_-]parallel[_-]size|tp|num[_-]shard)[= ](\d{1,3})\b",
     r"\bgpus?\s*0\s*[-–]\s*(\d{1,2})\b",  # "GPU 0-7" is eight GPUs
+)
+
+
+_N = r"(\d{1,4}|two|three|four|five|six|eight|sixteen|dual)"
+# Several machines: nodes times the GPUs in each ("2 nodes, each with 2 V100", "4 nodes of
+# 8 x H100", "96 DGX-A100 (8x40G)"; a DGX/HGX box holds eight).
+NODE_RULES = (
+    rf"\b{_N}\s+(?:nodes?|machines?|servers?|hosts?)\b[^.?!]{{0,40}}?\b(?:each|per node)\b"
+    rf"[^.?!]{{0,20}}?\b{_N}\s*(?:x\s*)?(?:gpus?|cards?|[a-z]+\d)",
+    rf"\b{_N}\s+(?:nodes?|machines?|servers?|hosts?)\s+(?:of|with)\s+{_N}\s*(?:x\s*)?"
+    r"(?:gpus?|cards?|[a-z]+\d)",
+    rf"\b{_N}\s+(?:nvidia\s+)?(?:dgx|hgx)\b",
+)
+
+
+def node_gpu_count(text: str) -> int | None:
+    """GPUs in all: nodes x GPUs per node, or None when the question names one machine."""
+    for n, rule in enumerate(NODE_RULES):
+        if m := re.search(rule, text, re.I):
+            nums = [int(g) if g.isdigit() else COUNT_WORDS.get(g.lower(), 0) for g in m.groups()]
+            total = nums[0] * (nums[1] if n < 2 else 8)
+            return total if total >= 2 else None
+    return None
+
+
+# Words before a card that make it the one asked about when several are named.
+SUBJECT_CUES = frozenset(
+    [
+        "buy",
+        "buying",
+        "purchase",
+        "purchasing",
+        "order",
+        "ordering",
+        "get",
+        "getting",
+        "upgrade",
+        "upgrading",
+        "considering",
+        "switch",
+        "switching",
+        "newer",
+        "new",
+    ]
 )
 
 

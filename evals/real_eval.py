@@ -159,7 +159,17 @@ def _model_params(cat: Catalog, name: str) -> tuple[str | None, float | None]:
 
 def _check_hardware(hw: str, spec: Any, cat: Catalog) -> list[str]:
     """The device (or one of the devices compared, "A100 vs H100"), or the cloud instance."""
+    if m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*GB\s+(?:GPU|card)s?\s*", hw, re.I):
+        # a card known only by its memory ("24 GB GPU"): what matters is that memory
+        have = spec.device_memory_gb
+        if have is None and spec.accelerator:
+            have = cat.accelerator(spec.accelerator).memory_gb
+        if have is None or not math.isclose(have, float(m.group(1)), rel_tol=0.1):
+            return [f"device memory: read {have!r}, expected {m.group(1)}"]
+        return []
     parts = [p for p in re.split(r"\s+(?:vs\.?|versus|or|and|/|\+)\s+", hw) if p.strip()]
+    # "2x RTX 3090 vs 1x RTX 4090": the counts are judged apart from the names
+    parts = [re.sub(r"^\s*\d+\s*[x×*]\s*", "", p) for p in parts]
     wanted = [(p, _accelerator_id(cat, p)) for p in parts]
     known = [(p, w) for p, w in wanted if w is not None]
     if not known:

@@ -203,6 +203,36 @@ ROUTES = [
     # memory beside a card picks its variant, never a sibling product ("3060 Ti")
     ("A100 40G running llama 2 13b", {"accelerator": "a100-40gb-sxm"}),
     ("can 8gb rtx 3060 run the 13b model?", {"accelerator": "rtx-3060", "device_memory_gb": 8}),
+    # CJK next to Latin letters keeps word boundaries: "Q4能到" is Q4; full-width folds
+    (
+        "4090 48g加576g内存跑deepseek R1 671b Q4能到什么速度",
+        {"dtype": "q4_0", "system_ram_gb": 576, "kind": "speed"},
+    ),
+    (
+        "显卡一张L40，能否把非量化版本的满血版671B deepseek跑起来？",
+        {"model": "deepseek-r1", "dtype": "fp16", "kind": "fit"},
+    ),
+    # several machines: nodes x GPUs per node; a DGX holds eight
+    ("2 nodes and each of them has 2 v100, tensor parallel", {"num_accelerators": 4}),
+    (
+        "96 NVIDIA DGX-A100 (8X40G) to train",
+        {"num_accelerators": 768, "accelerator": "a100-40gb-sxm"},
+    ),
+    # a provider's own words name it
+    ("NC series greyed out in the portal", {"provider": "azure"}),
+    ("ResourceLimitExceeded for ml.p2.xlarge", {"provider": "aws", "kind": "availability"}),
+    ("GPUS_ALL_REGIONS quota is 0", {"provider": "gcp"}),
+    # the card to buy, not the one owned, is the subject; quoted cards are then no options
+    (
+        "I have an RTX 4090 ... should I buy an RTX 3090 for llama 2 13b?",
+        {"accelerator": "rtx-3090"},
+    ),
+    (
+        'You mention "V100 or A100", but can a newer RTX 4090 work?',
+        {"accelerator": "rtx-4090", "options": None},
+    ),
+    # serving settings name inference
+    ("max_model_len does not limit GPU utilization", {"workload": "inference"}),
 ]
 
 

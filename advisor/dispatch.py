@@ -144,6 +144,9 @@ LOCAL_DEFAULT_FORMAT = {
     "exllama": "gptq",
     "mlx": "int4",
 }
+MEMORY_TROUBLE_RE = re.compile(
+    r"\b(?:oom|out of memory|memory|vram|ram|load\w*|allocat\w*|\d+ ?gb)\b"
+)
 SIZING_RE = re.compile(
     r"how much (?:gpu |video )?(?:memory|vram|ram|hbm)|memory (?:requirements?|needed|footprint)"
     r"|vram (?:needed|required|requirements?)|how many (?:gpus?|cards?|[ahlb]\d{2,3}s?)"
@@ -218,6 +221,20 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         return True  # answered from the guides; no calculator needs the user's numbers
     if kind in GUIDANCE_KINDS:
         return False  # "what is the KV cache per token of Qwen2.5 7B?": the intents' calculators
+    if (
+        kind == "troubleshoot"
+        and model is None
+        and spec.owns_hardware
+        and not training
+        and MEMORY_TROUBLE_RE.search(question.lower())
+    ):
+        # "models above ~47 GB fail to load on my 64 GB Mac": what the hardware can hold
+        p.calls.append(
+            ToolCall(
+                "models_for_hardware", {"dtype": spec.dtype or "q4_k_m", **hardware_args(spec)}
+            )
+        )
+        return True
     if kind == "troubleshoot" and (model is None or not spec.owns_hardware):
         return True
     if model is None and kind in ("fit", "choose") and _local_setup(spec, cat) and not training:

@@ -363,6 +363,22 @@ class Router:
             for w in re.findall(r"[A-Za-z0-9_.+/-]+|[^A-Za-z0-9\s]", question)
             if w.lower() not in self._name_words and not re.search(r"\d", w)
         ]
+        apple = bool(spec.unified_memory_gb) or bool(
+            spec.accelerator and spec.accelerator.startswith("apple-")
+        )
+        consumer = spec.owns_hardware and (
+            spec.accelerator is None
+            or bool(
+                re.search(
+                    r"geforce|\brtx\b|radeon|titan",
+                    self.catalog.accelerator(spec.accelerator).name,
+                    re.I,
+                )
+            )
+        )
+        where = understand.setting(spec.engine, apple, training, consumer)
+        if where is not None:
+            topic += "; " + understand.SETTING_TERMS[where]
         return " ".join(words) + ". " + topic
 
     @staticmethod

@@ -55,7 +55,9 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"unable to allocate|tried to allocate|nccl warn|watchdog|deadlock|nan loss|"
         r"too much (?:ram|memory|vram)|eat(?:s|en|ing)? (?:all )?(?:the )?(?:ram|memory|vram)|"
         r"problems? (?:loading|running|with)|issues? (?:loading|running)|"
-        r"(?:can'?t|cannot|unable to|fails? to|failing to) (?:load|run|start|allocate))\b",
+        r"(?:can'?t|cannot|unable to|fails? to|failing to) (?:load|run|start|allocate)|"
+        r"gpu[- ]?util\w*\s+(?:is\s+)?(?:too\s+|very\s+|so\s+)?low|low gpu[- ]?util\w*|"
+        r"i/?o[- ]bound|data ?loader\w* (?:is )?(?:slow|bottleneck))\b",
     ),
     (
         "fit",
@@ -291,6 +293,31 @@ TOPIC_TERMS: dict[tuple[str, str], str] = {
     ("capacity", "inference"): "serving throughput, concurrency, batching and GPUs needed",
     ("duration", "training"): "training time: FLOPs, GPU-hours, utilization (MFU)",
 }
+# Where it runs adds its own vocabulary to the topic: a Mac, a local engine, a serving engine.
+SETTING_TERMS: dict[str, str] = {
+    "apple": "Apple Silicon unified memory, Metal GPU share (recommendedMaxWorkingSetSize), "
+    "llama.cpp or MLX",
+    "local": "llama.cpp or Ollama on a local GPU: -ngl layers offloaded, threads, num_ctx",
+    "serving": "vLLM or TGI serving: gpu_memory_utilization, max_model_len, tensor parallel",
+    "training": "DeepSpeed ZeRO or FSDP sharding, CPU offload, 8-bit optimizers",
+}
+LOCAL_ENGINE_NAMES = frozenset({"llama.cpp", "ollama", "koboldcpp", "lm studio", "jan", "exllama"})
+SERVING_ENGINE_NAMES = frozenset({"vllm", "tgi", "sglang", "tensorrt-llm"})
+
+
+def setting(spec_engine: str | None, apple: bool, training: bool, owned: bool) -> str | None:
+    """Which SETTING_TERMS apply: the engine named first, then the hardware."""
+    if training:
+        return "training" if spec_engine in ("deepspeed", "fsdp", None) else None
+    if apple:
+        return "apple"
+    if spec_engine in LOCAL_ENGINE_NAMES:
+        return "local"
+    if spec_engine in SERVING_ENGINE_NAMES:
+        return "serving"
+    return "local" if owned else None
+
+
 _GENERIC = "gpu gpus card cards memory model models instruct chat base nvidia amd intel apple"
 _GENERIC += " the a and with pro max ultra mini plus super ti sxm pcie nvl hf gguf"
 GENERIC_NAME_WORDS = frozenset(_GENERIC.split(" "))

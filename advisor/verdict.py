@@ -195,12 +195,7 @@ def _speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
         )
         return Verdict(text, "yes", nums)
     if seen < low * NORMAL_SLACK:
-        cause = (
-            "part of the model runs from system RAM"
-            if offload
-            else "usually some layers are not on the GPU (check the offload / -ngl setting), "
-            "the context is long, or another process shares the card"
-        )
+        cause = "part of the model runs from system RAM" if offload else _slow_causes(spec, dtype)
         text = (
             f"No, {seen_txt} is slow for {hw}: one stream of {model} in {dtype} should reach "
             f"{expect}{where}; {cause}."
@@ -212,6 +207,28 @@ def _speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
         "the one named."
     )
     return Verdict(text, "info", nums)
+
+
+GGUF_ENGINES = {"llama.cpp", "ollama", "koboldcpp", "lm studio", "jan", None}
+
+
+def _slow_causes(spec: WorkloadSpec, dtype: str) -> str:
+    """The usual reasons one stream runs well below its bandwidth bound, for this engine."""
+    if spec.engine in GGUF_ENGINES and not dtype.startswith(("gptq", "awq")):
+        causes = [
+            "some layers are not on the GPU (check -ngl / n_gpu_layers or the offload setting)",
+            "more CPU threads than physical cores (-t)",
+            "a debug rather than a release build",
+        ]
+    else:
+        causes = ["layers placed on the CPU (device_map='auto' offloads without saying so)"]
+    if dtype.startswith(("gptq", "awq", "int4", "nf4")) and spec.engine not in ("exllama", "vllm"):
+        causes.append(
+            f"{dtype.upper()} kernels in transformers/AutoGPTQ/bitsandbytes run far below the "
+            "bandwidth limit at batch 1 (ExLlamaV2 or vLLM's Marlin kernels are faster)"
+        )
+    causes.append("a long context, or another process sharing the card")
+    return "usually " + "; ".join(causes)
 
 
 def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
@@ -251,6 +268,22 @@ def _serving_speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
         text += f", with the first token after about {fmt(float(ttft.value), 's')}"
     where = f"{r.inputs.get('model', 'the model')} in {r.inputs.get('dtype', 'bf16')}"
     text += f" ({where}); throughput with many users is under Details."
+    return Verdict(text, "info", key_numbers(r))
+
+
+def _hardware_limit(r: ToolResult) -> Verdict:
+    """A memory trouble with no model named: what the hardware can hold, from its pools."""
+    usable = _q(r, "device_memory_gb")
+    if usable is None:
+        return Verdict(r.headline, "info", key_numbers(r))
+    text = (
+        f"{usable.label}: about {usable.render()}. A model whose weights and KV cache need "
+        "more than that will not load on the GPU alone (offload layers to the CPU, use a "
+        f"smaller format or shorten the context). {r.headline}"
+    )
+    why = [a for a in r.assumptions if "recommendedMaxWorkingSetSize" in a]
+    if why:
+        text += f" {why[0]}"
     return Verdict(text, "info", key_numbers(r))
 
 
@@ -322,6 +355,8 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
                 v = _with_bf16(spec, r, v)
         elif r.tool == "training_memory":
             v = _training_fit(spec, r)
+        elif r.tool == "models_for_hardware" and spec.kind == "troubleshoot":
+            return _hardware_limit(r)
         elif r.tool == "models_for_hardware":
             v = Verdict(r.headline, "info", key_numbers(r))
         elif r.tool == "serving_estimate" and spec.kind == "speed":

@@ -27,6 +27,10 @@ PLANS = [
         False,
     ),
     ("what can I run on a 4090 with 64GB of RAM?", ["models_for_hardware"], False),
+    # a memory trouble on owned hardware, no model named: what the hardware holds
+    ("Around 47GB I get problems loading models on my 64GB M2 Max", ["models_for_hardware"], False),
+    # a reported speed on a datacenter card: the user's one stream, not a serving fleet
+    ("Llama-2-70B-GPTQ with 1 * A100 40G runs at 9 t/s. Expected?", ["run_on_hardware"], False),
     ("QLoRA fine-tune of Llama 3.1 8B on a 24GB card: does it fit?", ["training_memory"], False),
     (
         "2x RTX 3090 vs 1x RTX 4090 for running llama 3.1 70b?",

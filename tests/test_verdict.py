@@ -146,3 +146,26 @@ def test_roomy_fit_stays_a_plain_yes(catalog):
     r = run_on_hardware("llama 3.1 8b", dtype="bf16", accelerator="h100-sxm", catalog=catalog)
     assert "headroom_gb" not in r.values and r.alternatives == []
     assert compose(WorkloadSpec(kind="fit"), [r]).answer == "yes"
+
+
+@pytest.mark.parametrize(
+    ("engine", "dtype", "said", "not_said"),
+    [
+        ("llama.cpp", "q4_k_m", ["-ngl", "(-t)", "debug"], ["AutoGPTQ"]),
+        ("transformers", "gptq", ["device_map", "AutoGPTQ", "Marlin"], ["-ngl"]),
+    ],
+)
+def test_slow_speed_names_the_causes_of_its_engine(catalog, engine, dtype, said, not_said):
+    r = run_on_hardware("llama 3.1 8b", dtype=dtype, accelerator="rtx-3090", catalog=catalog)
+    v = compose(WorkloadSpec(kind="speed", engine=engine, observed_tokens_per_s=3), [r])
+    assert v.answer == "no"
+    assert all(s in v.text for s in said) and not any(s in v.text for s in not_said)
+
+
+def test_memory_trouble_without_a_model_states_what_the_hardware_holds(catalog):
+    """'models above ~47 GB fail to load on my 64 GB Mac': the GPU's share, and why."""
+    from advisor.tools.local import models_for_hardware
+
+    r = models_for_hardware(accelerator="apple-m2-max", unified_memory_gb=64, catalog=catalog)
+    v = compose(WorkloadSpec(kind="troubleshoot"), [r])
+    assert "48 GB" in v.text and "recommendedMaxWorkingSetSize" in v.text

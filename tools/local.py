@@ -469,7 +469,7 @@ def run_on_hardware(
             "System RAM not given: assumed large enough to hold the offloaded layers."
         )
     placement = place(fp, hw.gpu, hw.host)
-    values = _values(spec, fp, hw, placement, context)
+    values = _values(spec, fp, hw, placement, context, dtype)
     if bytes_per_param(dtype) < 2:
         bf16 = footprint(spec, "bf16", kv_dt, context, batch)
         values["memory_bf16_gb"] = Quantity(
@@ -537,7 +537,7 @@ def _embed16(dtype: str) -> bool:
 
 
 def _values(
-    spec: ModelSpec, fp: Footprint, hw: Hardware, p: Placement, context: int
+    spec: ModelSpec, fp: Footprint, hw: Hardware, p: Placement, context: int, dtype: str
 ) -> dict[str, Quantity]:
     values = {
         "weights_gb": Quantity(label="Weights", value=fp.weights_gb, unit="GB"),
@@ -559,7 +559,7 @@ def _values(
             label="Usable system RAM", value=hw.host.total_gb, unit="GB"
         )
     values["fits"] = Quantity(label="Fits", value=p.status in ("fits", "fits_with_offload"))
-    if p.status == "fits" and tight_fit(fp, hw) and hw.gpu is not None:
+    if p.status == "fits" and tight_fit(fp, hw, dtype) and hw.gpu is not None:
         values["headroom_gb"] = Quantity(
             label="Left for a longer context or the engine's buffers",
             value=hw.gpu.total_gb - fp.total_gb,
@@ -621,10 +621,17 @@ QUALITY_FLOOR_BITS = 4.1  # 4-bit formats (GPTQ/AWQ 4.16, NF4 4.13, Q4_K_M 4.9) 
 # below that (Q3_K_M 4.0, Q2_K 3.35) quality drops faster
 
 
-def tight_fit(fp: Footprint, hw: Hardware) -> bool:
-    """Fits on the accelerators with less than TIGHT_FRACTION of their usable memory to spare."""
+def tight_fit(fp: Footprint, hw: Hardware, dtype: str) -> bool:
+    """Fits on the accelerators with less than TIGHT_FRACTION of their usable memory to spare.
+
+    GGUF files are exempt: llama.cpp allocates the KV cache for the context it is given and
+    little else, so the footprint already counts it. Transformers, ExLlama, TGI and vLLM also
+    need prefill buffers and room to batch."""
     if hw.gpu is None or hw.gpu.kind != "gpu":
         return False  # a Mac's usable share already leaves macOS its quarter
+    fmt_ = weight_format(dtype)
+    if fmt_ is not None and fmt_.family == "gguf":
+        return False
     spare = hw.gpu.total_gb - fp.total_gb
     return 0 <= spare < TIGHT_FRACTION * hw.gpu.total_gb
 
@@ -644,7 +651,9 @@ def _changes(
     Rank: a format of at least ~4.5 bits that fits on the accelerators; the same with layers
     offloaded to system RAM; a lower format; a shorter context; more cards.
     """
-    if p.status == "fits" and not tight_fit(footprint(spec, dtype, kv_dtype, context, batch), hw):
+    if p.status == "fits" and not tight_fit(
+        footprint(spec, dtype, kv_dtype, context, batch), hw, dtype
+    ):
         return []
     ranked: list[tuple[int, Alternative]] = []
     current = bytes_per_param(dtype)
@@ -837,6 +846,10 @@ def models_for_hardware(
     values: dict[str, Quantity] = {
         "models_fit": Quantity(label="Catalogued models that fit fully", value=len(full)),
     }
+    if hw.gpu is not None and hw.gpu.kind != "cpu":
+        values["device_memory_gb"] = Quantity(
+            label=f"Usable by the GPU on {hw.label}", value=hw.gpu.total_gb, unit="GB"
+        )
     if full:
         values["largest_fit_b"] = Quantity(
             label="Largest that fits fully", value=float(str(full[0]["params_b"])), unit="B params"

@@ -229,7 +229,9 @@ def catalog_list(
 def catalog_show(
     kind: str = typer.Argument(..., help="accelerator | instance | model | server"),
     name: str = typer.Argument(..., help="What people type: 'h100', 'p5', 'llama 3 70b'."),
-    provider: str = typer.Option(None, "--provider", help="Instance provider (aws, azure, gcp)."),
+    provider: str = typer.Option(
+        None, "--provider", help="Instance provider (aws, gcp, lambda...)."
+    ),
 ) -> None:
     """Show one catalog row in full, with its sources."""
     from advisor.tools import load_catalog

@@ -112,6 +112,11 @@ _PROVIDER_ALIASES = {
     "googlecloud": "gcp",
     "gce": "gcp",
     "oracle": "oci",
+    "lambdalabs": "lambda",
+    "lambdacloud": "lambda",
+    "lambdaai": "lambda",
+    "cw": "coreweave",
+    "nebiusai": "nebius",
 }
 
 
@@ -259,11 +264,17 @@ def _cross_check(
         "instances-*.yaml", (f"{i.provider}/{i.name}" for i in insts.instances), "instance"
     )
     acc_ids = {a.id for a in accs.accelerators}
+    # An announced part is not shipping: no instance or server can carry it.
+    announced = {a.id for a in accs.accelerators if a.is_announced}
     region_ids = {(r.provider, r.id) for r in insts.regions}
     for inst in insts.instances:
         label = f"instances-{inst.provider}.yaml: {inst.name}"
         if inst.accelerator is not None and inst.accelerator not in acc_ids:
             raise CatalogError(f"{label}, field accelerator: unknown id {inst.accelerator!r}")
+        if inst.accelerator in announced:
+            raise CatalogError(
+                f"{label}, field accelerator: {inst.accelerator!r} is announced, not shipping"
+            )
         for price in inst.prices:
             if (inst.provider, price.region) not in region_ids:
                 raise CatalogError(
@@ -279,6 +290,11 @@ def _cross_check(
             raise CatalogError(
                 f"onprem.yaml: servers[{n}] ({server.id}), field accelerator: "
                 f"unknown id {server.accelerator!r}"
+            )
+        if server.accelerator in announced:
+            raise CatalogError(
+                f"onprem.yaml: servers[{n}] ({server.id}), field accelerator: "
+                f"{server.accelerator!r} is announced, not shipping"
             )
 
 

@@ -382,7 +382,11 @@ def _alternatives(
                     )
                 )
     bigger = sorted(
-        (a for a in cat.accelerators if a.memory_gb > acc.memory_gb and a.kind in ("gpu", "tpu")),
+        (
+            a
+            for a in cat.accelerators
+            if a.memory_gb > acc.memory_gb and a.kind in ("gpu", "tpu") and not a.is_announced
+        ),
         key=lambda a: a.memory_gb,
     )
     for other in bigger[:3]:

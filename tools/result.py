@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .schema import Source
 
@@ -45,6 +45,7 @@ class CatalogRef(BaseModel):
     row: str
     as_of: dt.date
     sources: list[Source]
+    status: str | None = None  # an accelerator's status ("ga", "announced")
 
 
 class Alternative(BaseModel):
@@ -64,6 +65,16 @@ class ToolResult(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     alternatives: list[Alternative] = Field(default_factory=list)
     table: list[dict[str, Any]] | None = None  # optional ranked rows (compare_options)
+
+    @model_validator(mode="after")
+    def _flag_announced(self) -> ToolResult:
+        """Every result that reads an announced (not shipping) part says so."""
+        for r in self.refs:
+            if r.status == "announced":
+                note = announced_warning(r.row)
+                if note not in self.warnings:
+                    self.warnings.append(note)
+        return self
 
     def __getitem__(self, key: str) -> float:
         value = self.values[key].value
@@ -149,7 +160,20 @@ def ref(catalog: str, row: Any, label: str | None = None) -> CatalogRef:
         or getattr(row, "region", None)
         or type(row).__name__
     )
-    return CatalogRef(catalog=catalog, row=str(key), as_of=row.as_of, sources=list(row.sources))
+    return CatalogRef(
+        catalog=catalog,
+        row=str(key),
+        as_of=row.as_of,
+        sources=list(row.sources),
+        status=getattr(row, "status", None),
+    )
+
+
+def announced_warning(row: str) -> str:
+    return (
+        f"{row} is announced, not shipping: its figures are the vendor's announced targets "
+        "and it cannot be rented or bought yet."
+    )
 
 
 def stale_warnings(refs: list[CatalogRef], today: dt.date | None = None) -> list[str]:

@@ -33,6 +33,11 @@ class _Sourced(_Row):
 
 
 AcceleratorKind = Literal["gpu", "tpu", "npu", "asic", "cpu"]
+# "ga": shipping (rentable or buyable); "announced": the vendor has published target figures
+# but the part is not shipping. Announced rows answer lookups, never recommendations.
+AcceleratorStatus = Literal["ga", "announced"]
+# A date as precise as the source gives it: "2025", "2025-10" or "2025-10-14".
+_PARTIAL_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 
 class Accelerator(_Sourced):
@@ -45,7 +50,7 @@ class Accelerator(_Sourced):
     aliases: list[str] = Field(default_factory=list)
     memory_gb: float = Field(gt=0, le=2048)
     memory_type: str
-    memory_bandwidth_gb_s: float = Field(gt=0, le=20000)
+    memory_bandwidth_gb_s: float = Field(gt=0, le=50000)
     fp32_tflops: float | None = Field(default=None, gt=0)
     tf32_tflops: float | None = Field(default=None, gt=0)
     bf16_tflops: float | None = Field(default=None, gt=0)
@@ -53,24 +58,37 @@ class Accelerator(_Sourced):
     fp8_tflops: float | None = Field(default=None, gt=0)
     int8_tops: float | None = Field(default=None, gt=0)
     fp4_tflops: float | None = Field(default=None, gt=0)
-    tdp_w: float = Field(gt=0, le=3000)
+    tdp_w: float | None = Field(default=None, gt=0, le=3000)  # None: not published
     interconnect_name: str | None = None
     interconnect_gb_s: float | None = Field(default=None, ge=0)
     form_factor: str | None = None
     release_year: int | None = Field(default=None, ge=2010, le=2030)
+    # first general availability (shipping or rentable), as precise as the source gives it
+    available: str | None = Field(default=None, pattern=_PARTIAL_DATE)
+    status: AcceleratorStatus = "ga"
     clouds: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _has_some_compute(self) -> Accelerator:
-        if not any(
-            v is not None
-            for v in (self.fp32_tflops, self.bf16_tflops, self.fp16_tflops, self.int8_tops)
-        ):
-            raise ValueError("at least one of fp32_tflops, bf16_tflops, fp16_tflops, int8_tops")
+        figures = (
+            self.fp32_tflops,
+            self.tf32_tflops,
+            self.bf16_tflops,
+            self.fp16_tflops,
+            self.fp8_tflops,
+            self.int8_tops,
+            self.fp4_tflops,
+        )
+        if all(v is None for v in figures):
+            raise ValueError("at least one compute figure (fp32/tf32/bf16/fp16/fp8/int8/fp4)")
         return self
 
+    @property
+    def is_announced(self) -> bool:
+        return self.status == "announced"
 
-Provider = Literal["aws", "azure", "gcp", "oci", "coreweave", "lambda"]
+
+Provider = Literal["aws", "azure", "gcp", "oci", "coreweave", "lambda", "nebius"]
 Geography = Literal["us", "eu", "apac", "other"]
 
 
@@ -118,9 +136,10 @@ class Instance(_Sourced):
     aliases: list[str] = Field(default_factory=list)
     accelerator: str | None  # id in accelerators.yaml; None for CPU-only instances
     accelerator_count: int = Field(ge=0, le=1024)
-    vcpus: int = Field(ge=0, le=2048)
-    ram_gb: float = Field(ge=0, le=65536)
-    network_gbps: float = Field(gt=0, le=100000)
+    # None where the provider's price page does not state the figure (GPU clouds often don't)
+    vcpus: int | None = Field(default=None, ge=0, le=2048)
+    ram_gb: float | None = Field(default=None, ge=0, le=65536)
+    network_gbps: float | None = Field(default=None, gt=0, le=100000)
     local_storage_gb: float = Field(default=0, ge=0)
     local_storage_type: Literal["nvme", "ssd", "hdd", "none"] = "none"
     prices: list[RegionPrice] = Field(min_length=1)
@@ -294,6 +313,7 @@ class ModelCatalog(_Row):
 __all__ = [
     "Accelerator",
     "AcceleratorCatalog",
+    "AcceleratorStatus",
     "ColocationRate",
     "EgressRate",
     "ElectricityRate",

@@ -43,7 +43,11 @@ def _flops_peak(acc: Accelerator, dtype: str) -> float:
     value = getattr(acc, field, None) if field else None
     if value is None:  # int4 / GGUF weights dequantize to bf16/fp16 for the matmuls
         value = acc.bf16_tflops or acc.fp16_tflops or acc.fp32_tflops or acc.int8_tops
-    assert value is not None  # the schema guarantees one of them
+    if value is None:  # only fp8/fp4 figures published (MI355X, GB300...)
+        raise InvalidInputError(
+            f"{acc.name} has no catalogued {dtype} throughput.",
+            hint="its sources give fp8/fp4 figures only: pass dtype='fp8'.",
+        )
     return float(value) * 1e12
 
 

@@ -391,6 +391,11 @@ def energy_estimate(
     p = checks.positive("pue", pue if pue is not None else cat.onprem.defaults.pue, upper=3)
     elec = _match_region("electricity region", cat.onprem.electricity, region)
     host_factor = 1.5  # CPUs, memory, NICs, fans: a DGX H100 draws 10.2 kW for 8 x 700 W GPUs
+    if acc.tdp_w is None:
+        raise InvalidInputError(
+            f"{acc.name} has no published TDP, so its energy cannot be estimated.",
+            hint="name a similar accelerator whose TDP is published.",
+        )
     kwh = hours * acc.tdp_w / 1000 * frac * host_factor * p
     values = {
         "energy_kwh": Quantity(

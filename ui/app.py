@@ -104,7 +104,7 @@ def _calculators_tab() -> None:
         go.click(h.calc_serving, [model, acc, dtype, rps, prompt, output], [md, fig, report])
     with gr.Tab("Cost per million tokens"):
         with gr.Row():
-            provider = gr.Dropdown(["aws", "azure", "gcp"], value="aws", label="Provider")
+            provider = gr.Dropdown(h.providers(), value="aws", label="Provider")
             instance = gr.Textbox("p5.48xlarge", label="Instance")
             model = gr.Textbox("llama 3.1 70b", label="Model (if no measured tokens/s)")
             tps = gr.Number(None, label="Measured output tokens/s (optional)")
@@ -119,7 +119,7 @@ def _calculators_tab() -> None:
             util = gr.Slider(0.05, 1.0, value=0.7, step=0.05, label="Utilization")
             years = gr.Number(4, label="Years")
             region = gr.Textbox("us", label="Electricity region")
-            provider = gr.Dropdown(["aws", "azure", "gcp"], value="aws", label="Cloud")
+            provider = gr.Dropdown(h.providers(), value="aws", label="Cloud")
             instance = gr.Textbox("p5.48xlarge", label="Cloud instance")
         go = gr.Button("Compute", variant="primary")
         md, fig, report = gr.Markdown(), gr.Plot(), gr.File(label="Report (.md)")

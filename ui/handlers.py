@@ -297,6 +297,11 @@ def calc_tco(
 
 
 # -- catalog --------------------------------------------------------------------------------
+def providers() -> list[str]:
+    """Cloud providers with catalogued instances (every instances-<provider>.yaml)."""
+    return sorted({i.provider for i in load_catalog().instances})
+
+
 def catalog_table(kind: str, text: str = "") -> Any:
     import pandas as pd
 

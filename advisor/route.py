@@ -269,6 +269,9 @@ _PROVIDERS = {
     "microsoft": "azure",
     "gcp": "gcp",
     "google": "gcp",
+    r"lambda(?: labs| cloud)?|lambda\.ai": "lambda",
+    "coreweave": "coreweave",
+    "nebius": "nebius",
     # a provider's own vocabulary names it: quota names, VM series, instance-type shapes
     "gpus_all_regions|gpus[- ]all[- ]regions|compute engine|cloud tpu|a2-highgpu|a3-highgpu": "gcp",
     r"n[cdv][a-z0-9_]*(?: v\d)? series|nc\d+\w*_v\d|nd\d+\w*_v\d|azureml": "azure",

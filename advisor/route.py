@@ -275,7 +275,8 @@ _PROVIDERS = {
     # a provider's own vocabulary names it: quota names, VM series, instance-type shapes
     "gpus_all_regions|gpus[- ]all[- ]regions|compute engine|cloud tpu|a2-highgpu|a3-highgpu": "gcp",
     r"n[cdv][a-z0-9_]*(?: v\d)? series|nc\d+\w*_v\d|nd\d+\w*_v\d|azureml": "azure",
-    r"ml\.[a-z]+\d[a-z]*\.\d*x?large|[a-z]+\d[a-z]*\.\d*x?large|resourcelimitexceeded": "aws",
+    r"ml\.[a-z]+\d[a-z]*\.\d*x?large|[a-z]+\d[a-z]*\.\d*x?large|resourcelimitexceeded|"
+    r"node ?groups?|eksctl": "aws",
 }
 _GEO = {
     "sydney": "apac",

@@ -39,6 +39,12 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"(?![^?]*\b(?:so|too|very|extremely) slow)(?!.*\bis (?:it|this|that) normal\b)",
     ),
     (
+        # "is llama.cpp supporting model parallelism?", "does vLLM support LoRA adapters?"
+        "explain",
+        r"\b(?:is|does|do|can) (?:the )?(?:current )?[\w.-]+ (?:support|supporting|supports)\b"
+        r"(?![^?]*\b(?:my|i)\b[^?]*\b(?:error|oom|out of memory)\b)",
+    ),
+    (
         "availability",
         r"\b(?:not available|unavailable|availability|available in|offered in|quotas?|"
         r"stockouts?|out of stock|no capacity|insufficient\w*capacity|"
@@ -65,6 +71,7 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"fine-?tune|train|do|infer)|(?:will|would|does|do|could) (?:it|this|that|they|\w+ \d+b) "
         r"(?:fit|run|work)|is it possible to (?:run|load|fit|fine-?tune|train)|possible to run|"
         r"able to (?:run|load|fine-?tune)|enough (?:vram|memory|ram)|fits? (?:in|on|into)|"
+        r"(?:is there|any) (?:a |any )?way to (?:run|load|fit|use)|"
         r"fit (?:it|this|that)|is \d+ ?gb enough|(?:required|needed|enough) to (?:run|load|train|"
         r"fine-?tune)|too (?:large|big) for|possible (?:to )?(?:run|load|train|fine-?tune|infer)|"
         r"how many gb|(?:will|would|can|could|does|do)\b[^.?!]{0,50}\b(?:run|load|fit|work)\b)"
@@ -136,6 +143,8 @@ WEIGHT_FORMAT_RULES: tuple[tuple[str, str], ...] = (
     (r"\bfp8\b|\bfloat8\b|\be4m3\b|\b8[- ]?bit float", "fp8"),
     (r"\bint8\b|\b8[- ]?bits?\b|\bw8a8\b", "int8"),
     (r"\bint4\b|\b4[- ]?bits?\b|\bw4a16\b", "int4"),
+    (r"\bq8f(?:16|32)_\d\b", "int8"),  # MLC LLM: 8-bit weights, 16-bit activations
+    (r"\bq[34]f(?:16|32)_\d\b", "int4"),
     (r"\bq8\b", "q8_0"),
     (r"\bq4\b", "q4_0"),
     (r"\bq5\b", "q5_k_m"),
@@ -165,14 +174,15 @@ WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
     ("qlora", r"\bq-?lora\b"),
     ("lora", r"\blora\b|\bpeft\b|\badapters?\b"),
     ("full_finetune", r"\bfull(?:[- ]parameter)? fine-?\s?tun\w*|\bfull fine ?tun\w*|\bfull-?ft\b"),
-    ("pretraining", r"\bpre-?train\w*\b|\btrain(?:ing)? (?:\w+ )?from scratch\b"),
-    ("full_finetune", r"\bfine-?\s?tun\w*|\bfinetun\w*|\bsft\b"),
+    ("pretraining", r"\bpre-?train\w*\b|\btrain(?:ing)? (?:\w+ )?from scratch\b|预训练"),
+    ("full_finetune", r"全参数?(?:微调|训练)|全量微调"),
+    ("full_finetune", r"\bfine-?\s?tun\w*|\bfinetun\w*|\bsft\b|微调"),
     ("full_finetune", r"\btrain(?:ing|s|ed)?\b(?! data)"),  # bare "train": see route
     ("batch_inference", r"\bbatch (?:inference|processing|jobs?)\b|\boffline inference\b"),
     (
         "inference",
         r"\binfer(?:ence|ring)?\b|\brun(?:ning|s)?\b|\b跑|\bserv\w+\b|\bchat\w*\b|\bgenerat\w+\b|"
-        r"\btok(?:en)?s?/s\b|\bt/s\b|\bload\w*\b|\bhost\w*\b|\bdeploy\w*\b|"
+        r"\btok(?:en)?s?/s\b|\bt/s\b|\bload\w*\b|\bhost\w*\b|\bdeploy\w*\b|推理|部署|"
         # serving settings and stages name inference too
         r"\bmax_model_len\b|\bgpu_memory_utilization\b|\bmax_num_seqs\b|\bkv[- ]?cache\b|"
         r"\bprefill\b|\bdecod\w+\b|\bllm class\b|\bprompt processing\b",
@@ -244,6 +254,9 @@ CPU_ONLY_RULES = (
     r"\bon (?:the |my |a )?cpu\b|\bjust (?:the |my |a )?cpu\b|\bcpu inference\b|"
     r"\b(?:no|without) (?:a )?graphics card\b|\bcpu (?:instance|server|machine|node|box)s?\b",
 )
+# A CPU described by its cores, with no GPU word anywhere: it runs on the CPU.
+CORES_RE = re.compile(r"\b\d+[- ]?(?:physical )?cores?\b|\b\d+[- ]core\b", re.I)
+GPU_WORD_RE = re.compile(r"\b(?:gpus?|cuda|vram|graphics|nvidia|rtx|gtx|radeon|metal|-ngl)\b", re.I)
 RAM_KIND_RE = re.compile(r"\b(lpddr5x|lpddr5|ddr5|ddr4|ddr3)(?:[- @]?(\d{4}))?\b", re.I)
 RAM_CHANNEL_RE = re.compile(
     r"\b(dual|quad|octa|two|four|six|eight|twelve|\d{1,2})[- ]channels?\b", re.I
@@ -404,8 +417,26 @@ def device_memory_gb(text: str) -> float | None:
     return _first_gb(VRAM_RULES, text)
 
 
+_HAVE = re.compile(
+    r"\b(?:i have|i've got|ive got|i got|i own|with|my|has|have)\s+(?:\w+\s+){0,2}$", re.I
+)
+
+
 def system_ram_gb(text: str) -> float | None:
-    return _first_gb(SYSTEM_RAM_RULES, text)
+    """System RAM; of several amounts, the one the user has ("recommended 8 GB ... I got 24 GB
+    of RAM" is 24), else the first."""
+    found = [
+        (m.start(), float(m.group(1)))
+        for rule in SYSTEM_RAM_RULES
+        for m in re.finditer(rule, text, re.I)
+        if 0 < float(m.group(1)) <= 65536
+    ]
+    if not found:
+        return None
+    owned = [v for at, v in sorted(found) if _HAVE.search(text[max(0, at - 40) : at])]
+    return (
+        owned[0] if owned and len({v for _, v in found}) > 1 else _first_gb(SYSTEM_RAM_RULES, text)
+    )
 
 
 def unified_memory_gb(text: str) -> float | None:
@@ -429,7 +460,9 @@ def owned(text: str) -> bool:
 
 
 def cpu_only(text: str) -> bool:
-    return any(re.search(rule, text, re.I) for rule in CPU_ONLY_RULES)
+    if any(re.search(rule, text, re.I) for rule in CPU_ONLY_RULES):
+        return True
+    return bool(CORES_RE.search(text)) and not GPU_WORD_RE.search(text)
 
 
 def ram_details(text: str) -> tuple[str | None, int | None, int | None]:

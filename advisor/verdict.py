@@ -91,7 +91,22 @@ def _first_change(result: ToolResult) -> str | None:
     return f"{alt.label} ({alt.detail})"
 
 
+def _unsupported(r: ToolResult) -> Verdict | None:
+    """The card cannot compute in the format asked (FP8 on an A100): no, with what works."""
+    q = _q(r, "format_supported")
+    if q is None or q.value is not False:
+        return None
+    why = next((w for w in r.warnings if "tensor cores" in w), f"{q.label}: not supported.")
+    text = (
+        f"No, not in {r.inputs['dtype']}: {why} Use INT8 weights (the same memory), a 4-bit "
+        "AWQ/GPTQ checkpoint, or BF16/FP16 (twice the memory)."
+    )
+    return Verdict(text, "no", key_numbers(r))
+
+
 def _hardware_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
+    if (v := _unsupported(r)) is not None:
+        return v
     status = _status(r)
     model, dtype, hw = r.inputs["model"], r.inputs["dtype"], r.inputs["hardware"]
     need = fmt(_num(r, "memory_gb") or 0.0, "GB")
@@ -148,6 +163,8 @@ def _with_bf16(spec: WorkloadSpec, r: ToolResult, v: Verdict) -> Verdict:
 
 def _memory_fit(r: ToolResult) -> Verdict:
     """inference_memory on named datacenter accelerators: yes / no / yes with a change."""
+    if (v := _unsupported(r)) is not None:
+        return v
     fits = _q(r, "fits")
     if fits is None:
         return Verdict(r.headline, "info", key_numbers(r))

@@ -235,6 +235,14 @@ ROUTES = [
     ),
     # serving settings name inference
     ("max_model_len does not limit GPU utilization", {"workload": "inference"}),
+    # of several RAM amounts, the one the user has; a CPU by its cores with no GPU word
+    (
+        "the recommendations are 8 GB of Ram. It has 4 Core CPU and I got 24 GB of Ram, ollama",
+        {"system_ram_gb": 24, "cpu_only": True},
+    ),
+    ("llama-7B on 3080Ti with q8f16_0, only 10 tok/s", {"dtype": "int8"}),
+    ("请教一下你们预训练用了1.1T tokens", {"workload": "pretraining"}),
+    ("eksctl node group has no GPU nodes", {"provider": "aws"}),
 ]
 
 
@@ -253,6 +261,8 @@ KINDS = [
     ("training time too long and GPU-Util too low, possibly due to file i/o", "troubleshoot"),
     ("Why is the inference so slow on my RTX 4090? Is it normal?", "speed"),
     ("why is decode slower than prefill?", "explain"),
+    ("is llama.cpp supporting model parallelism? I have two V100 gpus", "explain"),
+    ("405B in fp8 on 8 A100s: is there a way to run it?", "fit"),
     ("is 12 tokens/s normal for a 3090?", "speed"),
     ("how long to fine-tune a 7B on 1B tokens with 8 H100s?", "duration"),
     ("how many H100s to serve 50 requests per second?", "capacity"),

@@ -169,3 +169,26 @@ def test_memory_trouble_without_a_model_states_what_the_hardware_holds(catalog):
     r = models_for_hardware(accelerator="apple-m2-max", unified_memory_gb=64, catalog=catalog)
     v = compose(WorkloadSpec(kind="troubleshoot"), [r])
     assert "48 GB" in v.text and "recommendedMaxWorkingSetSize" in v.text
+
+
+def test_a_format_the_card_cannot_compute_is_a_no(catalog):
+    """FP8 on an A100 (no FP8 tensor cores): no, with what works instead; H100 has them."""
+    from advisor.tools.memory import inference_memory
+    from advisor.tools.quant import unsupported_on
+
+    a100, h100 = catalog.accelerator("a100-80gb-sxm"), catalog.accelerator("h100-sxm")
+    assert unsupported_on(a100, "fp8") and unsupported_on(h100, "fp8") is None
+    assert unsupported_on(a100, "bf16") is None
+    r = inference_memory(
+        "llama 3.1 70b",
+        dtype="fp8",
+        accelerator="a100-80gb-sxm",
+        num_accelerators=2,
+        catalog=catalog,
+    )
+    v = compose(WorkloadSpec(kind="fit", dtype="fp8"), [r])
+    assert v.answer == "no" and "no FP8 tensor cores" in v.text and "INT8" in v.text
+    local = run_on_hardware("llama 3.1 8b", dtype="fp8", accelerator="rtx-3090", catalog=catalog)
+    assert compose(WorkloadSpec(kind="fit", dtype="fp8"), [local]).answer == "no"
+    ok = run_on_hardware("llama 3.1 8b", dtype="fp8", accelerator="rtx-4090", catalog=catalog)
+    assert compose(WorkloadSpec(kind="fit", dtype="fp8"), [ok]).answer == "yes"

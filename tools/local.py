@@ -39,7 +39,7 @@ from .models import (
     resolve_model,
     weight_bytes,
 )
-from .quant import weight_format
+from .quant import unsupported_on, weight_format
 from .result import Alternative, CatalogRef, Quantity, ToolResult, fmt, ref
 from .schema import Accelerator
 
@@ -470,6 +470,17 @@ def run_on_hardware(
         )
     placement = place(fp, hw.gpu, hw.host)
     values = _values(spec, fp, hw, placement, context, dtype)
+    unsupported = (
+        unsupported_on(cat.accelerator(accelerator), dtype)
+        if accelerator and hw.gpu is not None
+        else None
+    )
+    if unsupported:
+        warnings.append(unsupported + ".")
+        values["format_supported"] = Quantity(
+            label=f"{dtype.upper()} compute on {hw.gpu.label if hw.gpu else accelerator}",
+            value=False,
+        )
     if bytes_per_param(dtype) < 2:
         bf16 = footprint(spec, "bf16", kv_dt, context, batch)
         values["memory_bf16_gb"] = Quantity(

@@ -20,6 +20,7 @@ from .models import (
     resolve_model,
     weight_bytes,
 )
+from .quant import unsupported_on
 from .result import Alternative, Quantity, ToolResult, fmt, ref
 from .schema import Accelerator, Instance
 
@@ -204,6 +205,9 @@ def inference_memory(
         acc = cat.accelerator(accelerator)
     if acc is not None:
         refs.append(ref("accelerators", acc))
+    unsupported = unsupported_on(acc, dtype) if acc is not None else None
+    if unsupported:
+        warnings.append(unsupported + ".")
 
     layout = kv_layout(spec, bytes_per_param(kv_dt))
     kv_token_bytes = layout.bytes_per_token_full + layout.bytes_per_token_window
@@ -325,6 +329,10 @@ def inference_memory(
             warnings.append(f"Does not fit on up to 64 x {acc.name}.")
             if num_accelerators is None:
                 alternatives += _alternatives(spec, acc, dtype, kv_dt, context, batch, cat)
+    if unsupported and acc is not None:
+        values["format_supported"] = Quantity(
+            label=f"{dtype.upper()} compute on {acc.name}", value=False
+        )
     return ToolResult(
         tool="inference_memory",
         headline=headline,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 LLAMA3_8B_PARAMS = 8.03e9
 GIB = 2**30
@@ -142,3 +143,24 @@ def weight_format(name: str) -> WeightFormat | None:
 
 def format_keys() -> list[str]:
     return list(FORMATS)
+
+
+def unsupported_on(acc: Any, dtype: str) -> str | None:
+    """Why ``acc`` cannot compute in ``dtype`` (FP8/FP4 on older GPUs), or None.
+
+    Read from the catalog: a GPU without an ``fp8_tflops`` (``fp4_tflops``) figure has no such
+    tensor cores. NVIDIA added FP8 with Ada and Hopper (compute capability 8.9 / 9.0) and FP4
+    with Blackwell.
+    """
+    key = dtype.lower()
+    if getattr(acc, "kind", None) != "gpu":
+        return None
+    if key in ("fp8", "e4m3", "e5m2") and acc.fp8_tflops is None:
+        need = "Ada, Hopper or later, compute capability 8.9+" if acc.vendor == "NVIDIA" else ""
+        return (
+            f"{acc.name} has no FP8 tensor cores{f' ({need})' if need else ''}: engines refuse "
+            "FP8 checkpoints on it or run them weight-only, at 16-bit speed"
+        )
+    if key in ("fp4", "nvfp4", "mxfp4") and acc.fp4_tflops is None and key != "mxfp4":
+        return f"{acc.name} has no FP4 tensor cores (NVIDIA Blackwell and later)"
+    return None

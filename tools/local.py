@@ -714,9 +714,10 @@ def _changes(
         # No RAM given: the smallest format of good quality, with what the cards cannot hold
         # in system RAM (what llama.cpp users do), then the precision as asked, offloaded.
         small = [q for q in ladder if bytes_per_param(q) * 8 >= QUALITY_FLOOR_BITS]
-        q = min(small, key=bytes_per_param) if small else None
+        pick = min(small, key=bytes_per_param) if small else None
         good_alone = any(a.values.get("dtype") in small for r, a in ranked if r == 0)
-        if q is not None and bytes_per_param(q) < current and not good_alone:
+        if pick is not None and bytes_per_param(pick) < current and not good_alone:
+            q = pick
             fp = footprint(spec, q, kv_dtype, context, batch)
             ram = math.ceil(fp.total_gb - hw.gpu.total_gb + OS_RESERVE_GB)
             ranked.append(

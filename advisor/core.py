@@ -26,7 +26,15 @@ from advisor.tools import load_catalog
 from advisor.tools.catalog import Catalog
 from advisor.verdict import compose as compose_verdict
 from advisor.verdict import key_numbers
-from advisor.verify import SentenceCheck, Verifier, numbers_in, pop_sentences, split_sentences
+from advisor.verify import (
+    SentenceCheck,
+    ToolNumbers,
+    Verifier,
+    money_forms,
+    numbers_in,
+    pop_sentences,
+    split_sentences,
+)
 
 MAX_QUESTION_CHARS = 20_000
 MIN_GUIDANCE_SENTENCES = 2
@@ -353,7 +361,7 @@ class Advisor:
             covered=covered,
             backend=self.backend,
             guidance_source=source,
-            dropped=[{"sentence": d.sentence, "reason": d.reason} for d in dropped],
+            dropped=[{"sentence": self._redact(d.sentence), "reason": d.reason} for d in dropped],
             timings=timings,
         )
 
@@ -446,18 +454,30 @@ class Advisor:
     def _summaries(self) -> dict[str, str]:
         return {g.meta.id: g.summary for g in self.kb.guides()}
 
+    def _redact(self, text: str) -> str:
+        """Model output kept for inspection never carries a configured secret."""
+        for secret in (self.settings.openai_api_key, self.settings.auth):
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "[redacted]")
+        return text
+
     @staticmethod
-    def _tool_numbers(calls: list[ToolCall], question: str) -> list[float]:
+    def _tool_numbers(calls: list[ToolCall], question: str) -> ToolNumbers:
         nums = numbers_in(question)
+        prices: list[float] = []
         for c in calls:
             if c.result is None:
                 continue
-            nums += numbers_in(c.result.to_markdown())
+            shown = c.result.to_markdown()
+            nums += numbers_in(shown)
+            prices += [f for forms in money_forms(shown) for f in forms]
             for qv in c.result.values.values():
                 for v in (qv.value, qv.low, qv.high):
                     if isinstance(v, int | float) and not isinstance(v, bool):
                         nums.append(float(v))
-        return nums
+                        if qv.unit and ("$" in qv.unit or "usd" in qv.unit.lower()):
+                            prices.append(float(v))
+        return ToolNumbers(nums, prices)
 
     def _prompt(
         self, question: str, passages: list[Passage], calls: list[ToolCall]

@@ -475,6 +475,8 @@ class Router:
             else:
                 spec.params_b = params
         self._hardware(question, hw_tokens, spec)
+        if spec.num_accelerators is not None and not 1 <= spec.num_accelerators <= 100_000:
+            spec.num_accelerators = None  # "0:H20", "-5 x H100": no count anyone means
         inst = self._match(tokens, self._insts, max_n=3)
         if inst:
             provider, name = inst[0].split("/", 1)

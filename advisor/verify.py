@@ -102,6 +102,48 @@ def number_forms(text: str) -> list[list[float]]:
     return out
 
 
+_MONEY = re.compile(
+    r"[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(k|m|b|bn|million|billion)?\b", re.I
+)
+
+
+# A sentence that speaks to the assistant (or its reader) about how to answer is an
+# instruction, not a fact, wherever it comes from: a planted document, a guide, the model.
+INSTRUCTION = re.compile(
+    r"^\W*(?:system|assistant|user)\s*:|<\|im_(?:start|end)\|>|"
+    r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|rules?|passages?|calculators?|"
+    r"prompt|above|previous|prior)\b|"
+    r"\b(?:when|if|whenever) (?:you are |you're )?asked\b|"
+    r"\b(?:say|reply|respond|answer)\s+(?:only\s+)?(?:that|with)\b|\btell the user\b|"
+    r"\byou (?:must|should always|will now)(?: not| never| always)? (?:say|answer|reply|respond|"
+    r"cite|print|reveal|write|tell|ignore|obey|end|output)\b|\byou are now\b|\bobey\b|"
+    r"\bdeveloper mode\b|"
+    r"\b(?:print|reveal|repeat|show)\b.{0,30}\b(?:api key|system prompt|instructions|"
+    r"environment variables?|id_rsa|passwd)\b|"
+    r"\b(?:note|instructions?) to the (?:ai|model|assistant|llm)\b|\binstruction to the ai\b",
+    re.I,
+)
+
+
+class ToolNumbers(list[float]):
+    """Numbers a sentence may use beside its passages' (the question's, the calculators'),
+    with ``prices``: the currency amounts the calculators showed."""
+
+    def __init__(self, numbers: Iterable[float] = (), prices: Iterable[float] = ()) -> None:
+        super().__init__(numbers)
+        self.prices = list(prices)
+
+
+def money_forms(text: str) -> list[list[float]]:
+    """Currency amounts in text ("$1.71", "$2.5M"): each as written, and with its scale."""
+    out: list[list[float]] = []
+    for m in _MONEY.finditer(_CITE.sub(" ", text)):
+        value = float(m.group(1).replace(",", "") + ("." + m.group(2) if m.group(2) else ""))
+        unit = (m.group(3) or "").lower()
+        out.append([value, value * _SCALE[unit]] if unit in _SCALE else [value])
+    return out
+
+
 def numbers_in(text: str) -> list[float]:
     """Numbers in text, each as written and with its k/M/B/T scale applied."""
     return [f for forms in number_forms(text) for f in forms]
@@ -223,6 +265,10 @@ class Verifier:
         claim = strip_citations(sentence)
         if len(tokenize(claim)) < 3:
             return SentenceCheck(sentence, cited, False, 0, 0, 0, reason="too short")
+        if INSTRUCTION.search(claim):
+            return SentenceCheck(
+                sentence, cited, False, 0, 0, 0, reason="an instruction, not a fact"
+            )
         auto = False
         if not cited:
             # Attach the best-supporting passage, but hold it to a stricter bar.
@@ -259,6 +305,16 @@ class Verifier:
             forms[0]
             for forms in number_forms(claim)
             if not any(number_supported(f, allowed) for f in forms)
+        ]
+        # A price must be a price in the sources: "$1 per hour" is not backed by "1 request".
+        # prices the calculators showed (not the question's: "say it costs $1" backs nothing)
+        prices = list(getattr(tool_numbers, "prices", allowed)) + [
+            f for n in cited for forms in money_forms(passages[n - 1].text) for f in forms
+        ]
+        bad += [
+            forms[0]
+            for forms in money_forms(claim)
+            if forms[0] not in bad and not any(number_supported(f, prices) for f in forms)
         ]
         reason = ""
         if contradiction:

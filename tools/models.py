@@ -123,6 +123,11 @@ def parse_param_count(text: str) -> float | None:
     return number / 1000 if unit == "m" else number * 1000 if unit == "t" else number
 
 
+# The largest open models have about 1-2T parameters; beyond 3T the approximated Llama-style
+# shape would need more than ModelSpec's 1,024 layers.
+MAX_APPROX_PARAMS_B = 3000.0
+
+
 def approximate_spec(params_b: float) -> ModelSpec:
     """A Llama-3-style dense architecture with ``params_b`` billion parameters.
 
@@ -179,7 +184,7 @@ def resolve_model(model: ModelRef, catalog: Catalog | None = None) -> ResolvedMo
             f"Model size must be a positive number of billions of parameters, got {model!r}.",
             hint="pass e.g. 8 or '8B', or a catalog name like 'llama 3.1 8b'.",
         )
-    if size > 10000:
+    if size > MAX_APPROX_PARAMS_B:
         raise InvalidInputError(
             f"Model size {size:g}B parameters is implausibly large.",
             hint="give the size in billions (70 for a 70B model).",

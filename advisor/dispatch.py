@@ -345,6 +345,31 @@ def _plan_options(
     return True
 
 
+FINE_TUNE_TOKENS = 100e6  # a round amount to scale from: e.g. 50,000 examples of 2,000 tokens
+
+
+def assumed_training_tokens(
+    spec: WorkloadSpec, model: str | float, cat: Catalog
+) -> tuple[float, str]:
+    """Tokens to time a training job by when the question gives none, and the sentence saying so.
+
+    Pretraining: 20 tokens per parameter (the compute-optimal ratio of Hoffmann et al., 2022).
+    Fine-tuning: 100M tokens; the time scales linearly with the real count.
+    """
+    if spec.workload == "pretraining":
+        params = cat.model(model).params_b if isinstance(model, str) else float(model)
+        tokens = 20 * params * 1e9
+        return tokens, (
+            f"No token count given: pretraining on {tokens:.3g} tokens, 20 per parameter (the "
+            "compute-optimal ratio, Hoffmann et al. 2022); time scales linearly with tokens."
+        )
+    return FINE_TUNE_TOKENS, (
+        "No dataset size given: timed for 100M training tokens (e.g. 50,000 examples of 2,000 "
+        "tokens, one epoch); time scales linearly with tokens x epochs. LoRA and QLoRA skip the "
+        "weight gradients, so they need about 2/3 of this compute."
+    )
+
+
 def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
     p = Plan()
     p.assumptions += spec.notes or []
@@ -384,10 +409,16 @@ def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
             p.assumptions.append("Sized on NVIDIA H100 SXM 80 GB (no accelerator given).")
         p.calls.append(ToolCall("inference_memory", args))
     if model is not None and "train" in intents:
-        if spec.tokens:
+        tokens = spec.tokens
+        if tokens is None and spec.kind in ("duration", "cost"):
+            # "how long does it take?" with no dataset size: say what it takes for a stated
+            # amount, which scales linearly, rather than ask
+            tokens, why = assumed_training_tokens(spec, model, cat)
+            p.assumptions.append(why)
+        if tokens:
             args = {
                 "model": model,
-                "tokens": spec.tokens,
+                "tokens": tokens,
                 "accelerator": acc or DEFAULT_ACCELERATOR,
             }
             if spec.deadline_days:

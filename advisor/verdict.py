@@ -288,6 +288,28 @@ def _serving_speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     return Verdict(text, "info", key_numbers(r))
 
 
+def _duration(r: ToolResult) -> Verdict:
+    """How long a training job takes: wall-clock on the GPUs named, and the GPU-hours."""
+    hours = _q(r, "wall_clock_hours")
+    gpu_h = _q(r, "gpu_hours")
+    n = _num(r, "num_accelerators")
+    tokens = float(r.inputs.get("tokens") or 0)
+    model = r.inputs.get("model", "the model")
+    if hours is None or gpu_h is None or n is None:
+        return Verdict(r.headline, "info", key_numbers(r))
+    span = (
+        f"{fmt(float(hours.value) / 24, 'days')}"
+        if float(hours.value) >= 72
+        else f"{fmt(float(hours.value), 'h')}"
+    )
+    text = (
+        f"About {span} on {int(n)} x {gpu_h.label.removesuffix('-hours')} "
+        f"({fmt(float(gpu_h.value), 'GPU-hours')}) for {model} on {fmt(tokens, 'tokens')}, at "
+        "the utilisation assumed below."
+    )
+    return Verdict(text, "info", key_numbers(r))
+
+
 def _hardware_limit(r: ToolResult) -> Verdict:
     """A memory trouble with no model named: what the hardware can hold, from its pools."""
     usable = _q(r, "device_memory_gb")
@@ -364,6 +386,10 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
         compared = _options(spec, results)
         if compared is not None:
             return compared
+    if spec.kind in ("duration", "cost"):
+        timed = next((r for r in results if r.tool == "training_estimate"), None)
+        if timed is not None and spec.kind == "duration":
+            return _duration(timed)
     for r in results:
         v: Verdict | None = None
         if r.tool == "run_on_hardware":

@@ -77,3 +77,27 @@ def test_gpus_without_bf16_default_to_fp16(router, catalog):
     q = "does llama 3.1 8b fit on a single v100?"
     p = plan(q, router.route(q), catalog)
     assert p.calls[0].inputs["dtype"] == "fp16"
+
+
+@pytest.mark.parametrize(
+    ("question", "tokens", "stated"),
+    [
+        ("How long would a LoRA fine-tune of llama 3.1 8b take on 8 H100s?", 100e6, "100M"),
+        ("how long to pretrain llama 3.1 8b on 64 H100s?", 20 * 8.03e9, "20 per parameter"),
+    ],
+)
+def test_duration_without_a_dataset_is_timed_for_a_stated_amount(
+    router, catalog, question, tokens, stated
+):
+    from advisor.dispatch import run_calls
+    from advisor.verdict import compose
+
+    spec = router.route(question)
+    p = plan(question, spec, catalog)
+    timed = [c for c in p.calls if c.tool == "training_estimate"]
+    assert p.clarification is None and len(timed) == 1
+    assert timed[0].inputs["tokens"] == pytest.approx(tokens, rel=0.01)
+    assert any(stated in a for a in p.assumptions)
+    run_calls(p, catalog)
+    v = compose(spec, [c.result for c in p.calls if c.result is not None])
+    assert v is not None and v.text.startswith("About ") and "GPU-hours" in v.text

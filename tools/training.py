@@ -132,6 +132,9 @@ def training_estimate(
             low=lo_h / n / 24,
             high=hi_h / n / 24,
         )
+        values["wall_clock_hours"] = Quantity(
+            label="Wall-clock hours", value=wall_h, unit="h", low=lo_h / n, high=hi_h / n
+        )
         formula.append(f"wall-clock = GPU-hours / {n}")
         headline += f"; {fmt(wall_h / 24, 'days')} on {n} GPUs"
         if n > 1:

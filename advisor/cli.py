@@ -89,24 +89,11 @@ def _tool_command(name: str, func: Callable[..., Any]) -> None:
 
 
 def _register_tools() -> None:
-    from advisor import tools
+    from advisor.tools.registry import CALCULATORS
 
-    for name in (
-        "inference_memory",
-        "run_on_hardware",
-        "models_for_hardware",
-        "training_estimate",
-        "training_memory",
-        "serving_estimate",
-        "job_cost",
-        "cost_per_million_tokens",
-        "compare_options",
-        "onprem_tco",
-        "break_even",
-        "energy_estimate",
-        "storage_estimate",
-    ):
-        _tool_command(name, getattr(tools, name))
+    for name, calc in CALCULATORS.items():
+        if calc.generic_cli:
+            _tool_command(name, calc.func)
 
 
 _register_tools()

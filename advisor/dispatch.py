@@ -13,21 +13,8 @@ from typing import Any
 
 from advisor.errors import AdvisorError
 from advisor.route import WorkloadSpec
-from advisor.tools import (
-    break_even,
-    compare_options,
-    cost_per_million_tokens,
-    decide,
-    inference_memory,
-    job_cost,
-    onprem_tco,
-    serving_estimate,
-    storage_estimate,
-    training_estimate,
-    training_memory,
-)
 from advisor.tools.catalog import Catalog
-from advisor.tools.local import models_for_hardware, run_on_hardware
+from advisor.tools.registry import CALCULATORS
 from advisor.tools.result import ToolResult
 
 NEEDS_MODEL = {"size", "train", "serve"}
@@ -513,21 +500,8 @@ def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
     return p
 
 
-TOOL_FUNCS: dict[str, Callable[..., ToolResult]] = {
-    "inference_memory": inference_memory,
-    "training_estimate": training_estimate,
-    "training_memory": training_memory,
-    "serving_estimate": serving_estimate,
-    "compare_options": compare_options,
-    "break_even": break_even,
-    "decide": decide,
-    "cost_per_million_tokens": cost_per_million_tokens,
-    "job_cost": job_cost,
-    "onprem_tco": onprem_tco,
-    "storage_estimate": storage_estimate,
-    "run_on_hardware": run_on_hardware,
-    "models_for_hardware": models_for_hardware,
-}
+# The calculators by name, from the one registry (advisor.tools.registry).
+TOOL_FUNCS: dict[str, Callable[..., ToolResult]] = {n: c.func for n, c in CALCULATORS.items()}
 
 
 def run_calls(p: Plan, cat: Catalog) -> None:
@@ -535,7 +509,7 @@ def run_calls(p: Plan, cat: Catalog) -> None:
         func = TOOL_FUNCS[call.tool]
         try:
             kwargs = dict(call.inputs)
-            if call.tool != "decide":
+            if CALCULATORS[call.tool].takes_catalog:
                 kwargs["catalog"] = cat
             call.result = func(**kwargs)
         except AdvisorError as exc:

@@ -15,21 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from advisor.dispatch import TOOL_FUNCS
+from advisor.tools.registry import CALCULATORS
 
-MODEL_TOOLS = (
-    "inference_memory",
-    "run_on_hardware",
-    "models_for_hardware",
-    "training_estimate",
-    "training_memory",
-    "serving_estimate",
-    "compare_options",
-    "break_even",
-    "job_cost",
-    "cost_per_million_tokens",
-    "onprem_tco",
-    "storage_estimate",
-)
+MODEL_TOOLS = tuple(n for n, c in CALCULATORS.items() if c.model_callable)
 
 TOOL_SYSTEM_PROMPT = (
     "You help size and price AI infrastructure. Call the calculator tools that answer the "

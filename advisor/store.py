@@ -47,6 +47,7 @@ USER_DOCS = "user_docs"
 Progress = Callable[[str, int, int], None]  # (label, done, total)
 Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata)
 CACHE_DIR = "retrieval-cache"
+EMBED_BATCH_CHUNKS = 64  # chunks of several guides embedded in one call when indexing
 
 
 @dataclass
@@ -260,14 +261,19 @@ class KnowledgeStore:
         return state
 
     def _write(
-        self, name: str, chunks: Sequence[Chunk], timings: dict[str, float] | None = None
+        self,
+        name: str,
+        chunks: Sequence[Chunk],
+        timings: dict[str, float] | None = None,
+        vectors: list[list[float]] | None = None,
     ) -> None:
         if not chunks:
             return
         with self._writing():
             col = self.collection(name)
             t = time.perf_counter()
-            vectors = self.embedder.embed_documents([c.text for c in chunks])
+            if vectors is None:
+                vectors = self.embedder.embed_documents([c.text for c in chunks])
             t_embed = time.perf_counter()
             col.upsert(
                 ids=[c.id for c in chunks],
@@ -303,20 +309,24 @@ class KnowledgeStore:
         state = self._state(name)
         col = self.collection(name)
         _add(timings, "read state", time.perf_counter() - t)
-        total = len(guides)
-        for n, guide in enumerate(guides, start=1):
-            doc_id, h = guide.meta.id, guide.content_hash
-            versions = state.get(doc_id, {})
-            current = versions.get(h, [])
-            complete = bool(current) and len(current) == current[0][1]
-            stale = [cid for v, ids in versions.items() if v != h for cid, _ in ids]
-            if complete and not stale:
-                report.unchanged += 1
-            else:
-                t = time.perf_counter()
-                chunks = split_guide(guide, self.settings.chunk_size)
-                _add(timings, "split", time.perf_counter() - t)
-                self._write(name, chunks, timings)
+        total, done = len(guides), 0
+        # Guides to (re)write are embedded a few at a time in one call (EMBED_BATCH_CHUNKS):
+        # one call per guide pads every short batch and cost twice as long on 2 cores. Each
+        # guide is still upserted, then its other versions deleted, one guide at a time.
+        pending: list[tuple[Guide, list[Chunk], list[tuple[str, int]], bool, list[str]]] = []
+
+        def flush() -> None:
+            nonlocal done
+            if not pending:
+                return
+            t = time.perf_counter()
+            texts = [c.text for _, chunks, *_ in pending for c in chunks]
+            vectors = self.embedder.embed_documents(texts) if texts else []
+            _add(timings, "embed", time.perf_counter() - t)
+            at = 0
+            for guide, chunks, current, complete, stale in pending:
+                mine, at = vectors[at : at + len(chunks)], at + len(chunks)
+                self._write(name, chunks, timings, vectors=mine)
                 report.chunks_written += len(chunks)
                 keep = {c.id for c in chunks}
                 extra = [cid for cid, _ in current if cid not in keep]
@@ -324,14 +334,36 @@ class KnowledgeStore:
                     t = time.perf_counter()
                     col.delete(ids=stale + extra)
                     _add(timings, "delete", time.perf_counter() - t)
-                if not versions:
-                    report.added.append(doc_id)
+                if not state.get(guide.meta.id):
+                    report.added.append(guide.meta.id)
                 elif current and not complete:
-                    report.repaired.append(doc_id)
+                    report.repaired.append(guide.meta.id)
                 else:
-                    report.replaced.append(doc_id)
-            if progress:
-                progress(doc_id, n, total)
+                    report.replaced.append(guide.meta.id)
+                done += 1
+                if progress:
+                    progress(guide.meta.id, done, total)
+            pending.clear()
+
+        for guide in guides:
+            doc_id, h = guide.meta.id, guide.content_hash
+            versions = state.get(doc_id, {})
+            current = versions.get(h, [])
+            complete = bool(current) and len(current) == current[0][1]
+            stale = [cid for v, ids in versions.items() if v != h for cid, _ in ids]
+            if complete and not stale:
+                report.unchanged += 1
+                done += 1
+                if progress:
+                    progress(doc_id, done, total)
+                continue
+            t = time.perf_counter()
+            chunks = split_guide(guide, self.settings.chunk_size)
+            _add(timings, "split", time.perf_counter() - t)
+            pending.append((guide, chunks, current, complete, stale))
+            if sum(len(p[1]) for p in pending) >= EMBED_BATCH_CHUNKS:
+                flush()
+        flush()
         if remove_missing:
             present = {g.meta.id for g in guides}
             for doc_id, versions in state.items():

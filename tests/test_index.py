@@ -96,7 +96,9 @@ KILL_SCRIPT = textwrap.dedent(
     from fakes import HashingEmbedder
     from advisor.config import Settings
     from advisor.kb import KnowledgeBase
-    kb = KnowledgeBase(Settings(data_dir={data!r}), HashingEmbedder(delay_s=0.15))
+    # one embedding call per ~64 chunks (several guides): slow each call so the build is
+    # still under way when the test kills it
+    kb = KnowledgeBase(Settings(data_dir={data!r}), HashingEmbedder(delay_s=1.5))
     kb.build()
     print("finished", flush=True)
     """

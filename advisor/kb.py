@@ -57,8 +57,8 @@ class KnowledgeBase:
         if rebuild:
             self.store.reset(GUIDES)
         sync = self.store.sync(guides, GUIDES, progress=progress)
-        if sync.changed or rebuild:
-            self.retriever.refresh()
+        if sync.changed or rebuild or not self.store.is_cached(GUIDES):
+            self.retriever.refresh()  # also writes the read cache the next process starts from
         return BuildReport(sync, list(self._guide_errors), len(guides), self.store.count(GUIDES))
 
     def ensure_index(self, progress: Progress | None = None) -> BuildReport | None:

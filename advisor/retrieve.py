@@ -1,4 +1,9 @@
-"""Hybrid retrieval: BM25 (rank_bm25) + dense (Chroma, MiniLM) fused by reciprocal rank.
+"""Hybrid retrieval: BM25 (rank_bm25) + dense (MiniLM vectors) fused by reciprocal rank.
+
+Both sides run in memory over the store's snapshot of every chunk (texts, metadata and unit
+vectors, read from Chroma once and cached on disk): BM25 over the tokens, dense as one
+matrix-vector product (exact cosine; the snapshot of 329 guide chunks is 0.5 MB). Only with a
+Chroma server is the dense side a Chroma query.
 
 The query is expanded with acronyms from the glossary (``RoCE`` -> RDMA over Converged
 Ethernet) and a few synonyms; results carry their BM25, dense and fused scores, near-duplicate
@@ -14,6 +19,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import numpy as np
 
 from advisor.errors import InvalidInputError
 from advisor.store import GUIDES, USER_DOCS, KnowledgeStore
@@ -181,6 +188,8 @@ class _Corpus:
     metas: list[dict[str, Any]]
     tokens: list[set[str]]
     bm25: Any
+    vectors: np.ndarray | None = None  # unit rows aligned with ids; None: ask Chroma
+    members: dict[str, np.ndarray] = field(default_factory=dict)  # collection -> row indices
 
 
 class HybridRetriever:
@@ -197,18 +206,32 @@ class HybridRetriever:
         """(Re)load chunk texts for BM25 after the index changed."""
         from rank_bm25 import BM25Okapi
 
-        rows = [
-            (cid, text, meta, name)
-            for name in (GUIDES, USER_DOCS)
-            for cid, text, meta in self.store.all_chunks(name)
-        ]
+        rows: list[tuple[str, str, dict[str, Any], str]] = []
+        blocks: list[np.ndarray] = []
+        members: dict[str, np.ndarray] = {}
+        dense_here = True
+        for name in (GUIDES, USER_DOCS):
+            snap = self.store.snapshot(name)
+            members[name] = np.arange(len(rows), len(rows) + len(snap.rows))
+            rows += [(cid, text, meta, name) for cid, text, meta in snap.rows]
+            if snap.vectors is None:
+                dense_here = False
+            elif len(snap.rows):
+                blocks.append(snap.vectors)
         ids = [r[0] for r in rows]
         texts = [r[1] for r in rows]
         metas = [{**r[2], "_collection": r[3]} for r in rows]
         toks = [tokenize(t) for t in texts]
         bm25 = BM25Okapi(toks) if toks else None
+        vectors = None
+        if dense_here and blocks:
+            stacked = np.vstack(blocks).astype(np.float32)
+            norms = np.linalg.norm(stacked, axis=1, keepdims=True)
+            vectors = stacked / np.maximum(norms, 1e-12)
         with self._lock:
-            self._corpus = _Corpus(ids, texts, metas, [set(t) for t in toks], bm25)
+            self._corpus = _Corpus(
+                ids, texts, metas, [set(t) for t in toks], bm25, vectors, members
+            )
 
     def _get_corpus(self) -> _Corpus:
         if self._corpus is None:
@@ -313,7 +336,19 @@ class HybridRetriever:
         return out
 
     def _dense(self, corpus: _Corpus, query: str, n: int) -> dict[int, float]:
+        """Cosine similarity of the ``n`` nearest chunks of each collection."""
         vector = self.store.embedder.embed_query(query)
+        if corpus.vectors is not None:
+            q = np.asarray(vector, dtype=np.float32)
+            q /= max(float(np.linalg.norm(q)), 1e-12)
+            sims_all = corpus.vectors @ q
+            out: dict[int, float] = {}
+            for rows in corpus.members.values():
+                if not len(rows):
+                    continue
+                top = rows[np.argsort(-sims_all[rows], kind="stable")[:n]]
+                out.update({int(i): float(sims_all[i]) for i in top})
+            return out
         index = {cid: i for i, cid in enumerate(corpus.ids)}
         sims: dict[int, float] = {}
         for name in (GUIDES, USER_DOCS):

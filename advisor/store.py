@@ -7,18 +7,35 @@ chunk records how many chunks its version has, so the index state is read from C
 * a new or changed guide's chunks are upserted first, then chunks of other versions deleted;
 * a guide killed half-way (fewer chunks than ``n_chunks``) is found and redone on the next run;
 * chunks of guides that no longer exist are deleted.
+
+Reading the embedded index needs no chromadb import: every read of a collection (chunk ids,
+texts, metadata and vectors) is also written to ``DATA_DIR/retrieval-cache/<name>.json``,
+tagged with the index *generation*, a random token that every write through this class
+replaces before and after it changes Chroma. A cache whose tag is not the current generation
+(a write happened, or a writer died half-way) is ignored and rebuilt from Chroma. Writes made
+to the Chroma folder by other programs are not seen: run ``advisor index --rebuild`` after
+them. A Chroma server (``ADVISOR_CHROMA_URL``) or a client passed in is always read directly.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
+import os
 import shutil
+import tempfile
+import threading
+import time
+import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+import numpy as np
 
 from advisor.config import Settings
 from advisor.embeddings import Embedder
@@ -28,6 +45,9 @@ from advisor.guides import Chunk, Guide, split_guide
 GUIDES = "guides"
 USER_DOCS = "user_docs"
 Progress = Callable[[str, int, int], None]  # (label, done, total)
+Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata)
+CACHE_DIR = "retrieval-cache"
+EMBED_BATCH_CHUNKS = 64  # chunks of several guides embedded in one call when indexing
 
 
 @dataclass
@@ -38,6 +58,7 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     chunks_written: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # split, embed, upsert, delete (s)
 
     @property
     def changed(self) -> bool:
@@ -67,13 +88,141 @@ def make_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """All chunks of a collection with their unit vectors (rows of ``vectors``)."""
+
+    rows: list[Row]
+    vectors: np.ndarray | None  # None when read from a Chroma server (queried there)
+
+
 class KnowledgeStore:
     """Guides and user documents in two Chroma collections, with their embeddings."""
 
     def __init__(self, settings: Settings, embedder: Embedder, client: Any = None) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.client = client if client is not None else make_client(settings)
+        self._client = client
+        self._client_lock = threading.Lock()
+        own = client is None and not settings.chroma_url
+        self.cache_dir: Path | None = Path(settings.data_dir) / CACHE_DIR if own else None
+        self._snapshots: dict[str, tuple[str, Snapshot]] = {}
+        self._depth = 0  # nesting of _writing()
+
+    @property
+    def client(self) -> Any:
+        """The Chroma client, made (and chromadb imported) on first use."""
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = make_client(self.settings)
+        return self._client
+
+    # -- read cache (see the module docstring) -----------------------------------------
+    def _generation(self) -> str:
+        assert self.cache_dir is not None
+        try:
+            return (self.cache_dir / "generation").read_text().strip()
+        except OSError:
+            return ""
+
+    def _new_generation(self) -> None:
+        if self.cache_dir is None:
+            return
+        self._snapshots.clear()
+        self._atomic_write(self.cache_dir / "generation", uuid.uuid4().hex)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Invalidate the read cache before and after changing Chroma (outermost call)."""
+        self._depth += 1
+        if self._depth == 1:
+            self._new_generation()
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._new_generation()
+
+    @staticmethod
+    def _atomic_write(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def _cached(self, name: str) -> Snapshot | None:
+        if self.cache_dir is None:
+            return None
+        generation = self._generation()
+        held = self._snapshots.get(name)
+        if held and held[0] == generation:
+            return held[1]
+        try:
+            data = json.loads((self.cache_dir / f"{name}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if data.get("generation") != generation or data.get("model") != self.embedder.name:
+            return None
+        raw = base64.b64decode(data["vectors"])
+        vectors = np.frombuffer(raw, dtype="<f4").reshape(len(data["ids"]), int(data["dim"]))
+        rows = list(zip(data["ids"], data["texts"], data["metas"], strict=True))
+        snap = Snapshot(rows, vectors)
+        self._snapshots[name] = (generation, snap)
+        return snap
+
+    def _save(self, name: str, generation: str, snap: Snapshot) -> None:
+        assert self.cache_dir is not None and snap.vectors is not None
+        vectors = np.ascontiguousarray(snap.vectors, dtype="<f4")
+        data = {
+            "generation": generation,
+            "model": self.embedder.name,
+            "dim": int(vectors.shape[1]) if vectors.ndim == 2 else 0,
+            "ids": [r[0] for r in snap.rows],
+            "texts": [r[1] for r in snap.rows],
+            "metas": [r[2] for r in snap.rows],
+            "vectors": base64.b64encode(vectors.tobytes()).decode("ascii"),
+        }
+        self._atomic_write(self.cache_dir / f"{name}.json", json.dumps(data))
+        self._snapshots[name] = (generation, snap)
+
+    def is_cached(self, name: str = GUIDES) -> bool:
+        return self._cached(name) is not None
+
+    def snapshot(self, name: str = GUIDES) -> Snapshot:
+        """Every chunk of a collection with its vector: from the read cache when current."""
+        snap = self._cached(name)
+        if snap is not None:
+            return snap
+        generation = self._generation() if self.cache_dir is not None else ""
+        with_vectors = not self.settings.chroma_url
+        include = ["documents", "metadatas", "embeddings"] if with_vectors else None
+        got = self.collection(name).get(include=include or ["documents", "metadatas"])
+        rows = [
+            (cid, doc or "", dict(meta or {}))
+            for cid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            )
+        ]
+        vectors = None
+        if with_vectors:
+            found = got.get("embeddings")
+            vectors = (
+                np.asarray(found, dtype=np.float32)
+                if found is not None and len(found)
+                else np.zeros((0, 0), dtype=np.float32)
+            )
+        snap = Snapshot(rows, vectors)
+        if self.cache_dir is not None and self._generation() == generation:
+            self._save(name, generation, snap)  # nobody wrote while it was read
+        return snap
 
     # -- collections -------------------------------------------------------------------
     def collection(self, name: str) -> Any:
@@ -90,10 +239,13 @@ class KnowledgeStore:
         return col
 
     def count(self, name: str = GUIDES) -> int:
+        snap = self._cached(name)
+        if snap is not None:
+            return len(snap.rows)
         return int(self.collection(name).count())
 
     def reset(self, name: str) -> None:
-        with contextlib.suppress(Exception):  # absent collection: nothing to delete
+        with self._writing(), contextlib.suppress(Exception):  # absent: nothing to delete
             self.client.delete_collection(name)
 
     # -- incremental sync --------------------------------------------------------------
@@ -108,17 +260,30 @@ class KnowledgeStore:
             )
         return state
 
-    def _write(self, name: str, chunks: Sequence[Chunk]) -> None:
+    def _write(
+        self,
+        name: str,
+        chunks: Sequence[Chunk],
+        timings: dict[str, float] | None = None,
+        vectors: list[list[float]] | None = None,
+    ) -> None:
         if not chunks:
             return
-        col = self.collection(name)
-        vectors = self.embedder.embed_documents([c.text for c in chunks])
-        col.upsert(
-            ids=[c.id for c in chunks],
-            documents=[c.text for c in chunks],
-            metadatas=[c.metadata() for c in chunks],
-            embeddings=vectors,
-        )
+        with self._writing():
+            col = self.collection(name)
+            t = time.perf_counter()
+            if vectors is None:
+                vectors = self.embedder.embed_documents([c.text for c in chunks])
+            t_embed = time.perf_counter()
+            col.upsert(
+                ids=[c.id for c in chunks],
+                documents=[c.text for c in chunks],
+                metadatas=[c.metadata() for c in chunks],
+                embeddings=vectors,
+            )
+            if timings is not None:
+                _add(timings, "embed", t_embed - t)
+                _add(timings, "upsert", time.perf_counter() - t_embed)
 
     def sync(
         self,
@@ -128,11 +293,59 @@ class KnowledgeStore:
         remove_missing: bool = True,
         progress: Progress | None = None,
     ) -> SyncReport:
+        with self._writing():
+            return self._sync(guides, name, remove_missing, progress)
+
+    def _sync(
+        self,
+        guides: Sequence[Guide],
+        name: str,
+        remove_missing: bool,
+        progress: Progress | None,
+    ) -> SyncReport:
         report = SyncReport()
+        timings = report.timings
+        t = time.perf_counter()
         state = self._state(name)
         col = self.collection(name)
-        total = len(guides)
-        for n, guide in enumerate(guides, start=1):
+        _add(timings, "read state", time.perf_counter() - t)
+        total, done = len(guides), 0
+        # Guides to (re)write are embedded a few at a time in one call (EMBED_BATCH_CHUNKS):
+        # one call per guide pads every short batch and cost twice as long on 2 cores. Each
+        # guide is still upserted, then its other versions deleted, one guide at a time.
+        pending: list[tuple[Guide, list[Chunk], list[tuple[str, int]], bool, list[str]]] = []
+
+        def flush() -> None:
+            nonlocal done
+            if not pending:
+                return
+            t = time.perf_counter()
+            texts = [c.text for _, chunks, *_ in pending for c in chunks]
+            vectors = self.embedder.embed_documents(texts) if texts else []
+            _add(timings, "embed", time.perf_counter() - t)
+            at = 0
+            for guide, chunks, current, complete, stale in pending:
+                mine, at = vectors[at : at + len(chunks)], at + len(chunks)
+                self._write(name, chunks, timings, vectors=mine)
+                report.chunks_written += len(chunks)
+                keep = {c.id for c in chunks}
+                extra = [cid for cid, _ in current if cid not in keep]
+                if stale or extra:
+                    t = time.perf_counter()
+                    col.delete(ids=stale + extra)
+                    _add(timings, "delete", time.perf_counter() - t)
+                if not state.get(guide.meta.id):
+                    report.added.append(guide.meta.id)
+                elif current and not complete:
+                    report.repaired.append(guide.meta.id)
+                else:
+                    report.replaced.append(guide.meta.id)
+                done += 1
+                if progress:
+                    progress(guide.meta.id, done, total)
+            pending.clear()
+
+        for guide in guides:
             doc_id, h = guide.meta.id, guide.content_hash
             versions = state.get(doc_id, {})
             current = versions.get(h, [])
@@ -140,22 +353,17 @@ class KnowledgeStore:
             stale = [cid for v, ids in versions.items() if v != h for cid, _ in ids]
             if complete and not stale:
                 report.unchanged += 1
-            else:
-                chunks = split_guide(guide, self.settings.chunk_size)
-                self._write(name, chunks)
-                report.chunks_written += len(chunks)
-                keep = {c.id for c in chunks}
-                extra = [cid for cid, _ in current if cid not in keep]
-                if stale or extra:
-                    col.delete(ids=stale + extra)
-                if not versions:
-                    report.added.append(doc_id)
-                elif current and not complete:
-                    report.repaired.append(doc_id)
-                else:
-                    report.replaced.append(doc_id)
-            if progress:
-                progress(doc_id, n, total)
+                done += 1
+                if progress:
+                    progress(doc_id, done, total)
+                continue
+            t = time.perf_counter()
+            chunks = split_guide(guide, self.settings.chunk_size)
+            _add(timings, "split", time.perf_counter() - t)
+            pending.append((guide, chunks, current, complete, stale))
+            if sum(len(p[1]) for p in pending) >= EMBED_BATCH_CHUNKS:
+                flush()
+        flush()
         if remove_missing:
             present = {g.meta.id for g in guides}
             for doc_id, versions in state.items():
@@ -169,20 +377,22 @@ class KnowledgeStore:
         if not chunks:
             return 0
         doc_id = chunks[0].doc_id
-        self._write(name, chunks)
-        keep = {c.id for c in chunks}
-        col = self.collection(name)
-        old = col.get(where={"doc_id": doc_id}, include=[])
-        stale = [cid for cid in old["ids"] if cid not in keep]
-        if stale:
-            col.delete(ids=stale)
+        with self._writing():
+            self._write(name, chunks)
+            keep = {c.id for c in chunks}
+            col = self.collection(name)
+            old = col.get(where={"doc_id": doc_id}, include=[])
+            stale = [cid for cid in old["ids"] if cid not in keep]
+            if stale:
+                col.delete(ids=stale)
         return len(chunks)
 
     def remove_document(self, name: str, doc_id: str) -> int:
         col = self.collection(name)
         old = col.get(where={"doc_id": doc_id}, include=[])
         if old["ids"]:
-            col.delete(ids=old["ids"])
+            with self._writing():
+                col.delete(ids=old["ids"])
         return len(old["ids"])
 
     def all_chunks(self, name: str = GUIDES) -> list[tuple[str, str, dict[str, Any]]]:
@@ -206,8 +416,13 @@ class KnowledgeStore:
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=False)]
 
 
+def _add(timings: dict[str, float], key: str, seconds: float) -> None:
+    timings[key] = timings.get(key, 0.0) + seconds
+
+
 def wipe_local_index(settings: Settings) -> None:
     """Delete the embedded index folder (used by --rebuild when files are corrupt)."""
     path = Path(settings.data_dir) / "chroma"
     if path.exists():
         shutil.rmtree(path)
+    shutil.rmtree(Path(settings.data_dir) / CACHE_DIR, ignore_errors=True)

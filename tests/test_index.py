@@ -96,7 +96,9 @@ KILL_SCRIPT = textwrap.dedent(
     from fakes import HashingEmbedder
     from advisor.config import Settings
     from advisor.kb import KnowledgeBase
-    kb = KnowledgeBase(Settings(data_dir={data!r}), HashingEmbedder(delay_s=0.15))
+    # one embedding call per ~64 chunks (several guides): slow each call so the build is
+    # still under way when the test kills it
+    kb = KnowledgeBase(Settings(data_dir={data!r}), HashingEmbedder(delay_s=1.5))
     kb.build()
     print("finished", flush=True)
     """
@@ -246,3 +248,32 @@ def test_chroma_server_same_code_path(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_read_cache_follows_every_write(tmp_path):
+    """A new knowledge base reads chunks and vectors from the read cache (no Chroma); a write
+    through another instance (another process) is seen, and a writer that died half-way
+    leaves no cache behind, so the next reader goes back to Chroma."""
+    gdir = _copy_guides(tmp_path / "g", ["tpus", "glossary"])
+    writer = _kb(tmp_path, gdir)
+    writer.build()
+    reader = _kb(tmp_path, gdir)
+    assert reader.store.is_cached(GUIDES)
+    top = reader.search("what is a TPU pod slice").passages[0]
+    assert top.doc_id == "tpus" and top.dense is not None
+    docs = tmp_path / "mine"
+    docs.mkdir()
+    (docs / "notes.txt").write_text("The Oslo cluster uses 400G RoCE between racks.\n")
+    writer.add_documents([docs])
+    after = _kb(tmp_path, gdir)
+    assert any(p.user_supplied for p in after.search("Oslo cluster racks", k=3).passages)
+    chunks = writer.store.count(GUIDES)
+    guide = next(g for g in load_guides(gdir).guides if g.meta.id == "tpus")
+    changed = guide.__class__(guide.meta, guide.body + "\n\nA new line.\n", guide.path)
+    writer.store._write(GUIDES, split_guide(changed, writer.settings.chunk_size)[:1])  # died
+    crashed = _kb(tmp_path, gdir)
+    assert not crashed.store.is_cached(GUIDES)
+    assert crashed.store.count(GUIDES) == chunks + 1
+    crashed.build()  # repairs, and writes the cache again
+    assert _kb(tmp_path, gdir).store.is_cached(GUIDES)
+    _consistent(crashed.store)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import inspect
 import typing
 
-from advisor import tools
 from advisor.tools.registry import CALCULATORS
 from advisor.tools.result import ToolResult
 from typer.testing import CliRunner
 
+from advisor import tools
 from advisor.cli import app
 from advisor.dispatch import TOOL_FUNCS
 from advisor.toolcalling import MODEL_TOOLS

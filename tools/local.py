@@ -811,6 +811,7 @@ def models_for_hardware(
     cat = catalog or load_catalog()
     dtype = normalize_dtype(dtype)
     context = checks.count("context_tokens", context_tokens, upper=10_000_000)
+    top = checks.count("top", top, upper=100)
     hw = describe_hardware(
         cat,
         accelerator=accelerator,

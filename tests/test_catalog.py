@@ -224,3 +224,28 @@ def test_wrong_schema_version(catalog_copy):
     clear_cache()
     with pytest.raises(CatalogError, match="schema_version"):
         load_catalog(catalog_copy)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["accelerators.yaml", "models.yaml", "instances-aws.yaml", "onprem.yaml", "storage.yaml"],
+)
+def test_truncated_file_is_a_clear_error_naming_file_and_line(catalog_copy, name):
+    """A file cut mid-write (or empty) fails at load with the file and where, never a traceback
+    from deep inside a calculator."""
+    path = catalog_copy / name
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: len(text) // 2 + 7], encoding="utf-8")
+    clear_cache()
+    try:
+        load_catalog(catalog_copy)
+    except CatalogError as exc:
+        assert name in str(exc)
+    else:  # a cut that happens to land between rows leaves valid YAML: rows are then missing
+        pytest.fail("a truncated catalog loaded without an error")
+    finally:
+        clear_cache()
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(CatalogError, match=name.replace(".", r"\.")):
+        load_catalog(catalog_copy)
+    clear_cache()

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor import understand
 from advisor.errors import AdvisorError
 from advisor.route import WorkloadSpec
 from advisor.tools.catalog import Catalog
+from advisor.tools.local import is_apple
 from advisor.tools.registry import CALCULATORS
 from advisor.tools.result import ToolResult
 
@@ -117,10 +119,10 @@ def hardware_args(spec: WorkloadSpec) -> dict[str, Any]:
 
 
 HF_ENGINES = {"transformers", "tgi", "vllm", "sglang", "fastchat", "h2ogpt", "gpt-fast"}
-LOCAL_ENGINES = {"llama.cpp", "ollama", "exllama", "mlx", "koboldcpp", "lm studio", "jan"}
+# Engines people run on their own hardware; their users download a quantized file by default,
+# so a fit question naming one is judged in it.
+LOCAL_ENGINES = understand.LOCAL_ENGINE_NAMES | {"mlx"}
 # Without a named precision, what people run on their own hardware: the engine's usual format.
-# Engines whose users download a quantized file by default: a fit question is judged in it.
-GGUF_ENGINES = {"llama.cpp", "ollama", "koboldcpp", "lm studio", "jan", "exllama", "mlx"}
 LOCAL_DEFAULT_FORMAT = {
     None: "q4_k_m",
     "llama.cpp": "q4_k_m",
@@ -153,10 +155,6 @@ def default_format(spec: WorkloadSpec, local: bool, cat: Catalog | None = None) 
 
 
 _LOCAL_DEVICE = re.compile(r"geforce|\brtx\b|radeon|quadro|titan|\barc\b|apple", re.I)
-
-
-def _apple(spec: WorkloadSpec, cat: Catalog) -> bool:
-    return bool(spec.accelerator) and cat.accelerator(spec.accelerator).vendor.lower() == "apple"
 
 
 def _local_setup(spec: WorkloadSpec, cat: Catalog) -> bool:
@@ -270,8 +268,12 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
     # that fit follow; Macs and CPU-only machines run GGUF files (llama.cpp, Ollama, MLX).
     native = (
         kind in ("fit", "troubleshoot")
-        and spec.engine not in GGUF_ENGINES
-        and not (spec.unified_memory_gb or spec.cpu_only or _apple(spec, cat))
+        and spec.engine not in LOCAL_ENGINES
+        and not (
+            spec.unified_memory_gb
+            or spec.cpu_only
+            or (spec.accelerator and is_apple(cat.accelerator(spec.accelerator)))
+        )
     )
     dtype = spec.dtype or default_format(spec, local and not native, cat)
     args = {"model": model, "dtype": dtype, **hardware_args(spec)}

@@ -314,7 +314,9 @@ SETTING_TERMS: dict[str, str] = {
     "serving": "vLLM or TGI serving: gpu_memory_utilization, max_model_len, tensor parallel",
     "training": "DeepSpeed ZeRO or FSDP sharding, CPU offload, 8-bit optimizers",
 }
-LOCAL_ENGINE_NAMES = frozenset({"llama.cpp", "ollama", "koboldcpp", "lm studio", "jan", "exllama"})
+# Engines that run GGUF files (llama.cpp and its front ends), and all that run on one's own box.
+GGUF_FILE_ENGINES = frozenset({"llama.cpp", "ollama", "koboldcpp", "lm studio", "jan"})
+LOCAL_ENGINE_NAMES = GGUF_FILE_ENGINES | {"exllama"}
 SERVING_ENGINE_NAMES = frozenset({"vllm", "tgi", "sglang", "tensorrt-llm"})
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from advisor import understand
 from advisor.route import WorkloadSpec
 from advisor.tools.result import Quantity, ToolResult, fmt
 
@@ -226,12 +227,10 @@ def _speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     return Verdict(text, "info", nums)
 
 
-GGUF_ENGINES = {"llama.cpp", "ollama", "koboldcpp", "lm studio", "jan", None}
-
-
 def _slow_causes(spec: WorkloadSpec, dtype: str) -> str:
     """The usual reasons one stream runs well below its bandwidth bound, for this engine."""
-    if spec.engine in GGUF_ENGINES and not dtype.startswith(("gptq", "awq")):
+    gguf = spec.engine is None or spec.engine in understand.GGUF_FILE_ENGINES
+    if gguf and not dtype.startswith(("gptq", "awq")):
         causes = [
             "some layers are not on the GPU (check -ngl / n_gpu_layers or the offload setting)",
             "more CPU threads than physical cores (-t)",

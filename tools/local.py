@@ -111,7 +111,7 @@ def apple_gpu_share(memory_gb: float) -> float:
     return APPLE_GPU_SHARE_SMALL if memory_gb <= APPLE_SHARE_THRESHOLD_GB else APPLE_GPU_SHARE_LARGE
 
 
-def _is_apple(acc: Accelerator) -> bool:
+def is_apple(acc: Accelerator) -> bool:
     return acc.vendor.lower() == "apple"
 
 
@@ -125,7 +125,7 @@ def accelerator_pool(
 ) -> Pool:
     """The pool for ``count`` catalog accelerators (memory overridden by what the user said)."""
     assumptions: list[str] = []
-    if _is_apple(acc):
+    if is_apple(acc):
         total = unified or memory_gb or acc.memory_gb
         if unified is None and memory_gb is None:
             assumptions.append(f"{acc.name} with {total:g} GB unified memory (none given).")

@@ -91,15 +91,20 @@ def strip_citations(sentence: str) -> str:
     return _CITE.sub("", sentence).strip()
 
 
-def number_forms(text: str) -> list[list[float]]:
-    """Each number in text as [as written] or [as written, with its k/M/B/T scale applied]."""
+def _forms(pattern: re.Pattern[str], text: str) -> list[list[float]]:
+    """Each match of ``pattern`` (groups: whole part, decimals, scale word) in text, as
+    [as written] or [as written, with its k/M/B/T scale applied]; citations are skipped."""
     out: list[list[float]] = []
-    for m in _NUMBER.finditer(_CITE.sub(" ", text)):
-        whole = m.group(1).replace(",", "")
-        value = float(whole + ("." + m.group(2) if m.group(2) else ""))
+    for m in pattern.finditer(_CITE.sub(" ", text)):
+        value = float(m.group(1).replace(",", "") + ("." + m.group(2) if m.group(2) else ""))
         unit = (m.group(3) or "").lower()
         out.append([value, value * _SCALE[unit]] if unit in _SCALE else [value])
     return out
+
+
+def number_forms(text: str) -> list[list[float]]:
+    """Each number in text as [as written] or [as written, with its k/M/B/T scale applied]."""
+    return _forms(_NUMBER, text)
 
 
 _MONEY = re.compile(
@@ -136,12 +141,7 @@ class ToolNumbers(list[float]):
 
 def money_forms(text: str) -> list[list[float]]:
     """Currency amounts in text ("$1.71", "$2.5M"): each as written, and with its scale."""
-    out: list[list[float]] = []
-    for m in _MONEY.finditer(_CITE.sub(" ", text)):
-        value = float(m.group(1).replace(",", "") + ("." + m.group(2) if m.group(2) else ""))
-        unit = (m.group(3) or "").lower()
-        out.append([value, value * _SCALE[unit]] if unit in _SCALE else [value])
-    return out
+    return _forms(_MONEY, text)
 
 
 def numbers_in(text: str) -> list[float]:

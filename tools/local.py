@@ -491,7 +491,7 @@ def run_on_hardware(
             f"formats must be one of {', '.join(LADDERS)}, got {formats!r}.",
             hint="gguf for llama.cpp/Ollama, hf for transformers, TGI and vLLM.",
         )
-    alternatives = _changes(spec, dtype, kv_dt, context, batch, hw, placement, LADDERS[formats])
+    alternatives = _changes(spec, dtype, kv_dt, context, batch, hw, fp, placement, LADDERS[formats])
     headline = _headline(spec, dtype, hw, fp, placement, values)
     if placement.status == "does_not_fit":
         warnings.append(f"Does not fit on {hw.label}.")
@@ -654,17 +654,17 @@ def _changes(
     context: int,
     batch: int,
     hw: Hardware,
+    asked: Footprint,
     p: Placement,
     ladder: tuple[str, ...] = QUANT_LADDER,
 ) -> list[Alternative]:
     """Changes that make it run (or run on the accelerators alone), cheapest first.
 
+    ``asked`` is the footprint in ``dtype`` at ``context``, placed as ``p``.
     Rank: a format of at least ~4.5 bits that fits on the accelerators; the same with layers
     offloaded to system RAM; a lower format; a shorter context; more cards.
     """
-    if p.status == "fits" and not tight_fit(
-        footprint(spec, dtype, kv_dtype, context, batch), hw, dtype
-    ):
+    if p.status == "fits" and not tight_fit(asked, hw, dtype):
         return []
     ranked: list[tuple[int, Alternative]] = []
     current = bytes_per_param(dtype)
@@ -732,14 +732,13 @@ def _changes(
                     ),
                 )
             )
-        fp = footprint(spec, dtype, kv_dtype, context, batch)
         ranked.append(
             (
                 4,
                 Alternative(
                     label="offload layers to system RAM",
                     detail="with at least "
-                    f"{fmt(fp.total_gb - hw.gpu.total_gb + OS_RESERVE_GB, 'GB')} "
+                    f"{fmt(asked.total_gb - hw.gpu.total_gb + OS_RESERVE_GB, 'GB')} "
                     "of RAM (llama.cpp -ngl); much slower per token",
                 ),
             )
@@ -771,15 +770,14 @@ def _changes(
                 )
             )
     if hw.gpu is not None and hw.gpu.kind == "gpu":
-        fp = footprint(spec, dtype, kv_dtype, context, batch)
-        need = math.ceil(fp.total_gb / hw.gpu.usable_gb)
+        need = math.ceil(asked.total_gb / hw.gpu.usable_gb)
         if hw.gpu.count < need <= 16:
             ranked.append(
                 (
                     6,
                     Alternative(
                         label=f"use {need} x {hw.gpu.label}",
-                        detail=f"{fmt(fp.total_gb, 'GB')} across {need} cards",
+                        detail=f"{fmt(asked.total_gb, 'GB')} across {need} cards",
                         values={"gpus": need},
                     ),
                 )

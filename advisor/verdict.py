@@ -259,13 +259,19 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     if fits_q.value is True:
         text = f"Yes: {what} of {r.inputs['model']} needs about {total} per GPU, within {label}."
         return Verdict(text, "yes", nums)
-    change = _first_change(r)
+    working = [a for a in r.alternatives if a.values.get("fits") == 1.0]
     text = f"No: {what} of {r.inputs['model']} needs about {total} per GPU, more than {label}."
-    if change:
+    need = _num(r, "min_accelerators")
+    if need is not None:
+        text += f" Sharded with ZeRO-3 / FSDP it needs at least {int(need)} such GPUs."
+    if working:
+        alt = working[0]
         text = (
             f"Not as set up: {what} of {r.inputs['model']} needs about {total} per GPU, more "
-            f"than {label}. It fits if you use {change}."
+            f"than {label}. It fits if you use {alt.label} ({alt.detail})."
         )
+        if need is not None and not alt.label.startswith(f"{int(need)} GPUs"):
+            text += f" Or shard it with ZeRO-3 / FSDP over at least {int(need)} such GPUs."
         return Verdict(text, "yes_with_changes", nums)
     return Verdict(text, "no", nums)
 

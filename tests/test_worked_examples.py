@@ -22,6 +22,8 @@ from advisor.tools import (
     training_memory,
 )
 
+from advisor.errors import AdvisorError
+
 
 def test_llama31_8b_kv_per_token():
     """2 x 32 layers x 8 KV heads x 128 head_dim x 2 bytes = 131,072 bytes."""
@@ -279,3 +281,35 @@ def test_result_renders_deterministically():
     b = inference_memory("llama 3.1 8b", accelerator="l4").to_markdown()
     assert a == b
     assert "as of" in a and "| Weights |" in a
+
+
+def test_training_memory_min_gpus_is_the_smallest_zero3_count_that_fits():
+    """Llama 2 13B full fine-tune on 80 GB A800s: 13.0e9 x 16 B = 208 GB of states, so 2 GPUs
+    (104 GB each) cannot hold it; ZeRO-3 over the reported minimum fits, one fewer does not."""
+    r = training_memory(
+        "llama 2 13b", accelerator="a800", num_gpus=2, zero_stage=3, activation_checkpointing=True
+    )
+    need = int(r["min_accelerators"])
+    assert need > 2
+    at = training_memory("llama 2 13b", num_gpus=need, zero_stage=3, activation_checkpointing=True)
+    below = training_memory(
+        "llama 2 13b", num_gpus=need - 1, zero_stage=3, activation_checkpointing=True
+    )
+    assert at["total_gb"] <= 80 < below["total_gb"]
+    assert any(a.label == f"{need} GPUs with ZeRO-3 / FSDP" for a in r.alternatives)
+
+
+def test_training_memory_8bit_adam_and_optimizer_offload():
+    """8-bit AdamW keeps m and v in 8 bits: 4 B master + 2 B = 6 B/param of optimizer state
+    instead of 12 B; offloading moves all of it to CPU RAM."""
+    full = training_memory("llama 3.1 8b")
+    eight = training_memory("llama 3.1 8b", optimizer="adamw_8bit")
+    p = full["trainable_params"]
+    assert full["optimizer_gb"] == pytest.approx(p * 12 / 1e9)
+    assert eight["optimizer_gb"] == pytest.approx(p * 6 / 1e9)
+    off = training_memory("llama 3.1 8b", offload_optimizer=True)
+    assert off["optimizer_gb"] == 0
+    assert off["cpu_offload_gb"] == pytest.approx(p * 12 / 1e9)
+    assert off["total_gb"] < full["total_gb"]
+    with pytest.raises(AdvisorError):
+        training_memory("llama 3.1 8b", optimizer="sgd-ish")

@@ -258,6 +258,11 @@ def allreduce_share(
 # Training memory
 
 METHODS = ("full", "lora", "qlora")
+# Optimizer state bytes per trainable parameter (mixed precision keeps an fp32 master copy, 4 B):
+# AdamW's m and v in fp32 (8 B); bitsandbytes' 8-bit AdamW keeps m and v in 8 bits (2 B), which
+# cuts these two states by 75% (bitsandbytes docs, "8-bit optimizers").
+OPTIMIZER_BYTES = {"adamw": 12.0, "adamw_8bit": 6.0}
+MAX_SHARD_GPUS = 4096
 LOGIT_BYTES = 10.0  # bf16 logits (2) + fp32 copy for the loss (4) + fp32 gradient (4)
 FRAGMENTATION = 1.10  # allocator fragmentation / temporary buffers
 QLORA_BYTES_PER_PARAM = 0.5 + 0.127 / 8  # NF4 (4 bits) + double-quantized constants (0.127 bits)
@@ -281,6 +286,8 @@ def training_memory(
     seq_len: int = 4096,
     activation_checkpointing: bool = False,
     lora_rank: int = 16,
+    optimizer: str = "adamw",
+    offload_optimizer: bool = False,
     accelerator: str | None = None,
     device_memory_gb: float | None = None,
     catalog: Catalog | None = None,
@@ -289,6 +296,10 @@ def training_memory(
 
     Full: bf16 weights (2 B) + bf16 grads (2 B) + fp32 master, m, v (12 B) = 16 B/param,
     sharded by ZeRO stage (1: optimizer, 2: + grads, 3: + weights) over ``num_gpus``.
+    ``optimizer="adamw_8bit"`` keeps m and v in 8 bits (6 B of optimizer state per param);
+    ``offload_optimizer`` moves the optimizer states to CPU RAM (DeepSpeed ZeRO-Offload).
+    When the peak does not fit the device, ``min_accelerators`` is the fewest GPUs that hold
+    it with ZeRO-3 / FSDP full sharding, if up to 4096 do.
     Activations per layer per token ~ (6 h + 2 kv + 4 ffn) x 2 B (flash attention; no s^2 term),
     2 h bytes with full checkpointing; logits: tokens x vocab x 10 B.
 
@@ -304,23 +315,29 @@ def training_memory(
     mb = checks.count("micro_batch_size", micro_batch_size, upper=4096)
     s = checks.count("seq_len", seq_len, upper=10_000_000)
     r = checks.count("lora_rank", lora_rank, upper=4096)
+    optimizer = checks.choice("optimizer", optimizer, tuple(OPTIMIZER_BYTES))
+    opt_bytes = OPTIMIZER_BYTES[optimizer]
     p = spec.params_b * 1e9
     warnings = list(resolved.warnings)
     if method == "full":
-        w_b, g_b, o_b = 2.0 * p, 2.0 * p, 12.0 * p
+        w_b, g_b, o_b = 2.0 * p, 2.0 * p, opt_bytes * p
         trainable = p
         shard_o = n if zero_stage >= 1 else 1
         shard_g = n if zero_stage >= 2 else 1
         shard_w = n if zero_stage >= 3 else 1
         weights, grads, optim = w_b / shard_w, g_b / shard_g, o_b / shard_o
-        method_note = "bf16 weights + bf16 grads + fp32 master/m/v (16 B/param)"
+        method_note = (
+            "bf16 weights + bf16 grads + fp32 master/m/v (16 B/param)"
+            if optimizer == "adamw"
+            else "bf16 weights + bf16 grads + fp32 master + 8-bit m/v (10 B/param)"
+        )
     else:
         trainable = lora_params(spec, r)
         base = p * (2.0 if method == "lora" else QLORA_BYTES_PER_PARAM)
         shard_w = n if zero_stage >= 3 else 1
         weights = base / shard_w + trainable * 2
         grads = trainable * 2
-        optim = trainable * 12 / (n if zero_stage >= 1 else 1)
+        optim = trainable * opt_bytes / (n if zero_stage >= 1 else 1)
         method_note = (
             f"frozen base in {'bf16' if method == 'lora' else 'NF4 (~4.13 bits)'}, "
             f"rank-{r} adapters trained with 16 B/param"
@@ -334,6 +351,9 @@ def training_memory(
     else:
         acts = tokens * spec.layers * per_layer_token
     logits = tokens * spec.vocab_size * LOGIT_BYTES
+    offloaded = 0.0
+    if offload_optimizer:
+        offloaded, optim = optim * (n if zero_stage >= 1 else 1), 0.0
     subtotal = weights + grads + optim + acts + logits
     total = subtotal * FRAGMENTATION + 1.0 * GB
     values = {
@@ -351,6 +371,10 @@ def training_memory(
         ),
         "trainable_params": Quantity(label="Trainable parameters", value=trainable),
     }
+    if offload_optimizer:
+        values["cpu_offload_gb"] = Quantity(
+            label="Optimizer states in CPU RAM (all GPUs)", value=offloaded / GB, unit="GB"
+        )
     if logits > 0.3 * subtotal:
         warnings.append(
             f"Logits of the {spec.vocab_size:,}-token vocabulary take "
@@ -364,6 +388,17 @@ def training_memory(
         f"about {fmt(total / GB, 'GB')} per GPU"
     )
     alternatives: list[Alternative] = []
+    settings = dict(
+        method=method,
+        num_gpus=n,
+        zero_stage=zero_stage,
+        micro_batch_size=mb,
+        seq_len=s,
+        activation_checkpointing=activation_checkpointing,
+        lora_rank=r,
+        optimizer=optimizer,
+        offload_optimizer=offload_optimizer,
+    )
     if accelerator:
         acc = cat.accelerator(accelerator)
         refs.append(ref("accelerators", acc))
@@ -372,9 +407,8 @@ def training_memory(
         headline += f" -> {'fits' if fits else 'does NOT fit'} on {acc.name}"
         if not fits:
             warnings.append(f"Does not fit in {acc.memory_gb:g} GB of {acc.name}.")
-            alternatives = _memory_alternatives(
-                spec, cat, method, n, zero_stage, mb, s, activation_checkpointing, r, acc
-            )
+            _add_min_gpus(values, spec, cat, settings, acc.memory_gb)
+            alternatives = _memory_alternatives(spec, cat, settings, acc.memory_gb, values)
     elif device_memory_gb is not None:
         mem = checks.positive("device_memory_gb", device_memory_gb, upper=4096)
         fits = total / GB <= mem
@@ -382,6 +416,8 @@ def training_memory(
         headline += f" -> {'fits' if fits else 'does NOT fit'} on a {mem:g} GB GPU"
         if not fits:
             warnings.append(f"Does not fit in {mem:g} GB.")
+            _add_min_gpus(values, spec, cat, settings, mem)
+            alternatives = _memory_alternatives(spec, cat, settings, mem, values)
     return ToolResult(
         tool="training_memory",
         headline=headline + ".",
@@ -394,6 +430,8 @@ def training_memory(
             "seq_len": s,
             "activation_checkpointing": activation_checkpointing,
             "lora_rank": r,
+            "optimizer": optimizer,
+            "offload_optimizer": offload_optimizer,
             "accelerator": accelerator,
         },
         values=values,
@@ -416,49 +454,84 @@ def training_memory(
     )
 
 
+def _min_gpus_zero3(
+    spec: ModelSpec, cat: Catalog, settings: dict[str, Any], memory_gb: float
+) -> int | None:
+    """The fewest GPUs of ``memory_gb`` that hold the job with ZeRO-3 full sharding, or None.
+
+    The per-GPU peak falls with the GPU count (states are divided, activations are not), so a
+    binary search over 1..MAX_SHARD_GPUS finds the smallest count that fits."""
+
+    def peak(count: int) -> float:
+        args = {**settings, "num_gpus": count, "zero_stage": 3}
+        return float(training_memory(spec, catalog=cat, **args)["total_gb"])
+
+    if peak(MAX_SHARD_GPUS) > memory_gb:
+        return None
+    lo, hi = 1, MAX_SHARD_GPUS
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if peak(mid) <= memory_gb:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _add_min_gpus(
+    values: dict[str, Quantity],
+    spec: ModelSpec,
+    cat: Catalog,
+    settings: dict[str, Any],
+    memory_gb: float,
+) -> None:
+    need = _min_gpus_zero3(spec, cat, settings, memory_gb)
+    if need is not None and need > int(settings["num_gpus"]):
+        values["min_accelerators"] = Quantity(
+            label="GPUs needed with ZeRO-3 / FSDP full sharding", value=need
+        )
+
+
 def _memory_alternatives(
     spec: ModelSpec,
     cat: Catalog,
-    method: str,
-    n: int,
-    zero: int,
-    mb: int,
-    s: int,
-    ckpt: bool,
-    r: int,
-    acc: Accelerator,
+    base: dict[str, Any],
+    memory_gb: float,
+    values: dict[str, Quantity],
 ) -> list[Alternative]:
+    """Changes that cut the per-GPU peak, cheapest first, each re-run through training_memory."""
+    method, n, zero = base["method"], int(base["num_gpus"]), int(base["zero_stage"])
     options: list[tuple[str, dict[str, Any]]] = []
-    if not ckpt:
+    if not base["activation_checkpointing"]:
         options.append(("activation checkpointing", dict(activation_checkpointing=True)))
     if zero < 3 and n > 1:
         options.append(("ZeRO-3 / FSDP", dict(zero_stage=3)))
-    if n == 1:
-        options.append(("8 GPUs with ZeRO-3", dict(num_gpus=8, zero_stage=3)))
+    if method == "full" and base["optimizer"] == "adamw":
+        options.append(("8-bit AdamW (bitsandbytes)", dict(optimizer="adamw_8bit")))
+    if method == "full" and not base["offload_optimizer"]:
+        options.append(
+            (
+                "ZeRO-3 with the optimizer states offloaded to CPU RAM",
+                dict(zero_stage=3, offload_optimizer=True),
+            )
+        )
+    need = values.get("min_accelerators")
+    if need is not None:
+        count = int(need.value)
+        options.append((f"{count} GPUs with ZeRO-3 / FSDP", dict(num_gpus=count, zero_stage=3)))
     if method == "full":
         options.append(("LoRA", dict(method="lora")))
     if method != "qlora":
         options.append(("QLoRA", dict(method="qlora", activation_checkpointing=True)))
     out = []
-    base = dict(
-        method=method,
-        num_gpus=n,
-        zero_stage=zero,
-        micro_batch_size=mb,
-        seq_len=s,
-        activation_checkpointing=ckpt,
-        lora_rank=r,
-    )
     for label, change in options:
         args = {**base, **change}
         res = training_memory(spec, catalog=cat, **args)
         gb = res["total_gb"]
-        out.append(
-            Alternative(
-                label=label,
-                detail=f"{fmt(gb, 'GB')} per GPU "
-                f"({'fits' if gb <= acc.memory_gb else 'still too big'})",
-                values={"total_gb": gb},
-            )
-        )
+        detail = f"{fmt(gb, 'GB')} per GPU ({'fits' if gb <= memory_gb else 'still too big'})"
+        ram = res.values.get("cpu_offload_gb")
+        if ram is not None:
+            detail += f", with {fmt(float(ram.value), 'GB')} of optimizer states in CPU RAM"
+        fits = 1.0 if gb <= memory_gb else 0.0
+        out.append(Alternative(label=label, detail=detail, values={"total_gb": gb, "fits": fits}))
     return out

@@ -269,14 +269,14 @@ _PROVIDERS = {
     "microsoft": "azure",
     "gcp": "gcp",
     "google": "gcp",
-    r"lambda(?: labs| cloud)?|lambda\.ai": "lambda",
+    r"(?<!aws )(?<!amazon )lambda(?: labs| cloud)?|lambda\.ai": "lambda",  # not AWS Lambda
     "coreweave": "coreweave",
     "nebius": "nebius",
     # a provider's own vocabulary names it: quota names, VM series, instance-type shapes
     "gpus_all_regions|gpus[- ]all[- ]regions|compute engine|cloud tpu|a2-highgpu|a3-highgpu": "gcp",
     r"n[cdv][a-z0-9_]*(?: v\d)? series|nc\d+\w*_v\d|nd\d+\w*_v\d|azureml": "azure",
     r"ml\.[a-z]+\d[a-z]*\.\d*x?large|[a-z]+\d[a-z]*\.\d*x?large|resourcelimitexceeded|"
-    r"node ?groups?|eksctl": "aws",
+    r"node ?groups?|eksctl|g and vt|running on-demand|on-demand p instances|aws lambda": "aws",
 }
 _GEO = {
     "sydney": "apac",
@@ -583,9 +583,9 @@ class Router:
         if a:
             spec.accelerator = a[0]
             # explicit launch settings first ("--nproc_per_node=2", "GPU 0-7"), then the words
-            spec.num_accelerators = understand.launch_gpu_count(text) or understand.count_before(
-                tokens, a[1]
-            )
+            spec.num_accelerators = understand.launch_gpu_count(
+                text, parallel=False
+            ) or understand.count_before(tokens, a[1])
             last = tokens[a[2] - 1].lower()
             first = _find_token(text, tokens[a[1]].lower())
             for at in _token_positions(text, last):
@@ -595,6 +595,8 @@ class Router:
                 adjacent = adjacent or understand.memory_after(text, end)
             if spec.num_accelerators is None:
                 spec.num_accelerators = understand.count_star(text, first)
+            if spec.num_accelerators is None:
+                spec.num_accelerators = understand.launch_gpu_count(text)
             adjacent = adjacent or understand.memory_before(text, first)
             if adjacent is not None:
                 spec.accelerator = self._variant_with_memory(spec.accelerator, adjacent)
@@ -609,13 +611,22 @@ class Router:
                     (k2, understand.count_before(tokens, s2) or 1),
                 ]
                 break
+        total = understand.total_memory_gb(text)
+        per_card: float | None = None
+        if total is not None and spec.num_accelerators is None and not spec.accelerator:
+            spec.num_accelerators = self._generic_count(text)  # "two cards, 48 GB combined"
+        if adjacent is None and total is not None and (spec.num_accelerators or 1) > 1:
+            per_card = total / int(spec.num_accelerators or 1)
+            if spec.accelerator:
+                spec.accelerator = self._variant_with_memory(spec.accelerator, per_card)
+                per_card = None
         apple = understand.apple_context(text) or bool(
             spec.accelerator and spec.accelerator.startswith("apple-")
         )
         if apple:
             spec.unified_memory_gb = adjacent or understand.unified_memory_gb(text)
         else:
-            spec.device_memory_gb = adjacent or understand.device_memory_gb(text)
+            spec.device_memory_gb = adjacent or understand.device_memory_gb(text) or per_card
             catalogued = (
                 self.catalog.accelerator(spec.accelerator).memory_gb if spec.accelerator else None
             )
@@ -680,6 +691,7 @@ class Router:
                 r"(?:graphics cards|cards|gpus)\b",
                 text,
             )
+            or re.search(r"\b(\d{1,3})\s*[张块个台]?\s*(?:显卡|卡|gpu)", text)  # "2 张卡"
         )
         if not m:
             return None
@@ -832,11 +844,41 @@ _CJK = r"\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
 _SCRIPT_EDGE = re.compile(rf"(?<=[{_CJK}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_CJK}])")
 
 
+# Chinese counts of devices: a numeral before a measure word ("四台V100", "两张4090", "八卡").
+_CJK_NUMERALS = {
+    "一": 1,
+    "单": 1,
+    "两": 2,
+    "二": 2,
+    "双": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "十六": 16,
+    "三十二": 32,
+    "六十四": 64,
+}
+_CJK_COUNT = re.compile(
+    "(" + "|".join(sorted(_CJK_NUMERALS, key=len, reverse=True)) + ")(?=[台张块个片卡])"
+)
+# A memory size glued to a device name: "8*32GV100" -> "8*32G V100".
+_GLUED_MEMORY = re.compile(r"(?<=\d)(gb?|GB?)(?=[A-Za-z]{1,3}\d)")
+
+
 def space_scripts(text: str) -> str:
     """Fold full-width forms to ASCII and put a space where CJK meets Latin letters or digits,
     so that word boundaries hold: "4090加576g内存跑deepseek R1 671b Q4能到" reads like the
-    English text would ("Q4 能到": Q4 is a word)."""
-    return _SCRIPT_EDGE.sub(" ", unicodedata.normalize("NFKC", text))
+    English text would ("Q4 能到": Q4 is a word). Chinese device counts become digits
+    ("四台V100" -> "4 台 V100") and a memory size glued to a name is split off."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _CJK_COUNT.sub(lambda m: str(_CJK_NUMERALS[m.group(1)]), text)
+    text = _GLUED_MEMORY.sub(lambda m: m.group(1) + " ", text)
+    return _SCRIPT_EDGE.sub(" ", text)
 
 
 def clip_long_numbers(text: str) -> str:

@@ -226,8 +226,14 @@ VRAM_RULES = (
     r"hbm\w*|gddr\w*|dedicated)",
     _GB + r"\s*(?:\w+\s+){0,2}?(?:card|gpu|graphics card|video card)s?\b",
     r"(?:vram|gpu memory)\s*(?:of|is|:|=)?\s*" + _GB,
-    r"显存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
+    # "显存为24G" is the card's memory; "使用显存为120G" / "占用显存" is what a job used
+    r"(?<!使用)(?<!占用)(?<!需要)(?<!用了)显存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
     _GB + r"\s*(?:的)?\s*显存",
+)
+# Memory of all the cards together: "4 V100s, 128 GB in total", "两个4090 总共48GB".
+TOTAL_MEMORY_RULES = (
+    r"(?:一共|总共|总计|合计|in total|total of|combined)\s*(?:of\s+)?" + _GB.replace(r"\b", ""),
+    _GB + r"\s*(?:of\s+)?(?:vram\s+|gpu memory\s+)?(?:in total|total|combined)\b",
 )
 SYSTEM_RAM_RULES = (
     _GB + r"\s*(?:of\s+)?(?:(?:system|cpu|main|host|ddr\d\w*|ecc)\s+)*d?ram\b(?!\s*bandwidth)",
@@ -419,6 +425,11 @@ def device_memory_gb(text: str) -> float | None:
     return _first_gb(VRAM_RULES, text)
 
 
+def total_memory_gb(text: str) -> float | None:
+    """The memory of all the cards together, when the question says a total."""
+    return _first_gb(TOTAL_MEMORY_RULES, text)
+
+
 _HAVE = re.compile(
     r"\b(?:i have|i've got|ive got|i got|i own|with|my|has|have)\s+(?:\w+\s+){0,2}$", re.I
 )
@@ -521,6 +532,8 @@ CONTEXT_RULES = (
     r"max[-_]model[-_]len|max[-_]length|seq[-_]len|length|l)|num[-_]ctx|n[-_]ctx|"
     r"max_model_len|max_seq_len|max_position_embeddings)\s*[= ]\s*(\d{3,7})\b",
     r"\b(\d{3,7})\s*(?:-?token)s?\s*(?:per (?:request|sequence|prompt)|context|ctx)\b",
+    r"\b(?:max )?(?:model len(?:gth)?|context (?:length|size|window)|ctx len|"
+    r"seq(?:uence)? len(?:gth)?)\s*(?:of|is|=|:|to)?\s*(\d{3,7})\b",
 )
 
 
@@ -536,7 +549,8 @@ def context_setting(text: str) -> int | None:
 def memory_after(text: str, name_end: int) -> float | None:
     """Memory written right after a device name: 'V100 16GB', 'A100 (40G)', '4090 48g'."""
     m = re.match(
-        r"[\s(\-,:]*(?:with|has|of|having)?\s*(?:only\s+|just\s+)?(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\b",
+        r"[\s(\-,:]*(?:with|has|of|having)?\s*(?:only\s+|just\s+)?(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\b"
+        r"(?!\s*(?:of\s+)?(?:vram\s+)?(?:in total|total|combined))",
         text[name_end:],
         re.I,
     )
@@ -619,8 +633,12 @@ SUBJECT_CUES = frozenset(
 )
 
 
-def launch_gpu_count(text: str) -> int | None:
+def launch_gpu_count(text: str, parallel: bool = True) -> int | None:
+    """GPUs a launch setting names. With ``parallel=False`` a tensor-parallel size is left
+    out: it is the size of one replica ("TP=4 twice on one 8xH100 machine")."""
     for n, rule in enumerate(GPU_COUNT_RULES):
+        if not parallel and "tensor" in rule:
+            continue
         if m := re.search(rule, text, re.I):
             value = int(m.group(1)) + (1 if n == len(GPU_COUNT_RULES) - 1 else 0)
             return value if value >= 1 else None

@@ -243,6 +243,24 @@ ROUTES = [
     ("llama-7B on 3080Ti with q8f16_0, only 10 tok/s", {"dtype": "int8"}),
     ("请教一下你们预训练用了1.1T tokens", {"workload": "pretraining"}),
     ("eksctl node group has no GPU nodes", {"provider": "aws"}),
+    # Chinese device counts, memory glued to the name, totals over several cards
+    ("单机8*32GV100 QLora微调仍然OOM", {"accelerator": "v100", "num_accelerators": 8}),
+    ("使用的服务器为四台V100，一共128G", {"accelerator": "v100", "num_accelerators": 4}),
+    ("我用两个4090显卡 总共48GB", {"accelerator": "rtx-4090", "num_accelerators": 2}),
+    ("两张卡 总共48GB", {"num_accelerators": 2, "device_memory_gb": 24}),
+    ("two cards with 48GB combined", {"num_accelerators": 2, "device_memory_gb": 24}),
+    ("I have 4 V100s, 128 GB in total", {"num_accelerators": 4, "device_memory_gb": None}),
+    # what a job used is not the card's memory
+    ("全参微调13B的模型使用显存为120G, 4090", {"device_memory_gb": None}),
+    # a tensor-parallel size is one replica, not the machine
+    (
+        "I have a single 8xH100 machine and run --tensor-parallel-size=4 twice",
+        {"num_accelerators": 8},
+    ),
+    ("vLLM --tensor-parallel-size 2 on A100s", {"num_accelerators": 2}),
+    ("TP 4, model len 1000, on a 4x 4090 rig", {"context_tokens": 1000, "num_accelerators": 4}),
+    ("Can I run this on AWS Lambda to reduce GPU cost?", {"provider": "aws"}),
+    ('"Running On-Demand All G and VT instances" is 0', {"provider": "aws"}),
 ]
 
 

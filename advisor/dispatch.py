@@ -298,6 +298,12 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         args["assume_offload"] = True  # it runs for them, so what does not fit sits in RAM
     if spec.engine in HF_ENGINES:
         args["formats"] = "hf"  # the quantizations these engines load: int8, AWQ/GPTQ, NF4
+    if spec.engine in understand.GPU_ONLY_ENGINES:
+        args["offload"] = False  # TGI, ExLlama: the model lives on the GPUs
+    elif spec.engine in understand.OFFLOAD_SETTINGS:
+        args["offload_setting"] = understand.OFFLOAD_SETTINGS[spec.engine]
+    if spec.memory_fraction is not None:
+        args["memory_fraction"] = spec.memory_fraction
     p.calls.append(ToolCall("run_on_hardware", args))
     return True
 

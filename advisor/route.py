@@ -61,6 +61,10 @@ class WorkloadSpec(BaseModel):
     # The situation: the hardware the user has, the format, the workload and the engine.
     kind: QuestionKind | None = Field(default=None, description="the kind of question")
     device_memory_gb: float | None = Field(default=None, description="per device, as stated")
+    memory_fraction: float | None = Field(
+        default=None,
+        description="share of each GPU the engine may use (vLLM --gpu-memory-utilization)",
+    )
     system_ram_gb: float | None = None
     unified_memory_gb: float | None = Field(default=None, description="Apple unified memory")
     cpu_only: bool | None = None
@@ -734,6 +738,7 @@ class Router:
         ):
             spec.workload = "inference"  # no training named: running the model is the default
         spec.kv_dtype = understand.kv_dtype(text)
+        spec.memory_fraction = understand.memory_fraction(text)
         dtype = understand.weight_dtype(understand.strip_kv_mentions(text))
         if dtype is not None:
             spec.dtype = dtype

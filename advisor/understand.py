@@ -204,7 +204,10 @@ ENGINE_RULES: tuple[tuple[str, str], ...] = (
     ("gpt-fast", r"\bgpt-fast\b"),
     ("h2ogpt", r"\bh2ogpt\b"),
     ("jan", r"\bjan\.ai\b|\bjan app\b"),
-    ("vllm", r"\bvllm\b"),
+    (
+        "vllm",
+        r"\bvllm\b|--gpu[-_]memory[-_]utilization\b|\bgpu_memory_utilization\b|--enforce[-_]eager\b",
+    ),
     ("tgi", r"\btgi\b|\btext-generation-inference\b"),
     ("sglang", r"\bsglang\b"),
     ("exllama", r"\bexllama\w*\b|\btabbyapi\b|\bexl2\b"),
@@ -400,6 +403,17 @@ def workload(text: str) -> Workload | None:
     return None
 
 
+# Engines that hold the whole model in GPU memory: a model that does not fit is not moved to
+# system RAM layer by layer as llama.cpp, Ollama or transformers' device_map="auto" do.
+GPU_ONLY_ENGINES = frozenset({"tgi", "tensorrt-llm", "exllama", "mlc-llm"})
+# How the other engines offload, for the advice.
+OFFLOAD_SETTINGS = {
+    "vllm": "vLLM --cpu-offload-gb",
+    "sglang": "SGLang --cpu-offload-gb",
+    "transformers": 'transformers device_map="auto"',
+}
+
+
 def engine(text: str) -> str | None:
     for e, pattern in _ENGINE_RES:
         if pattern.search(text):
@@ -535,6 +549,23 @@ CONTEXT_RULES = (
     r"\b(?:max )?(?:model len(?:gth)?|context (?:length|size|window)|ctx len|"
     r"seq(?:uence)? len(?:gth)?)\s*(?:of|is|=|:|to)?\s*(\d{3,7})\b",
 )
+
+
+# The share of each GPU an engine may take: vLLM --gpu-memory-utilization (default 0.9),
+# SGLang --mem-fraction-static, TGI --cuda-memory-fraction.
+MEMORY_FRACTION_RE = re.compile(
+    r"(?:gpu[-_ ]memory[-_ ]utili[sz]ation|mem[-_]fraction[-_]static|cuda[-_]memory[-_]fraction)"
+    r"\s*[= :]\s*(0?\.\d+|1(?:\.0+)?)\b",
+    re.I,
+)
+
+
+def memory_fraction(text: str) -> float | None:
+    m = MEMORY_FRACTION_RE.search(text)
+    if not m:
+        return None
+    value = float(m.group(1))
+    return value if 0.05 <= value <= 1.0 else None
 
 
 def context_setting(text: str) -> int | None:

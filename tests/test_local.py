@@ -142,6 +142,44 @@ def test_without_ram_given_the_change_is_a_good_quantization_with_offload(catalo
     assert f"at least {math.ceil(need)} GB of RAM" in first.label
 
 
+def test_engine_memory_fraction_shrinks_the_usable_memory(catalog):
+    """vLLM --gpu-memory-utilization 0.5 on a 24 GB RTX 3090: 24 x 0.5 = 12 GB for weights,
+    cache and buffers, so Mixtral 8x7B in AWQ (about 25 GB) is far from fitting."""
+    r = run_on_hardware(
+        "mixtral 8x7b", dtype="awq", accelerator="rtx-3090", memory_fraction=0.5, catalog=catalog
+    )
+    assert r["device_memory_gb"] == pytest.approx(12.0)
+    assert r.values["status"].value == "does_not_fit"
+    full = run_on_hardware("llama 3.1 8b", dtype="awq", accelerator="rtx-3090", catalog=catalog)
+    assert full["device_memory_gb"] == pytest.approx(24 - GPU_RESERVE_GB)
+
+
+def test_an_engine_without_offload_gets_no_offload_advice(catalog):
+    """TGI or ExLlama keep the model on the GPU: system RAM does not count, and no change
+    offers to offload; llama.cpp's advice names -ngl, vLLM's names --cpu-offload-gb."""
+    gpu_only = run_on_hardware(
+        "llama 2 70b",
+        dtype="fp16",
+        accelerator="rtx-3090",
+        system_ram_gb=128,
+        offload=False,
+        catalog=catalog,
+    )
+    assert gpu_only.values["status"].value == "does_not_fit"
+    assert not any("offload" in a.label for a in gpu_only.alternatives)
+    local = run_on_hardware("llama 2 70b", dtype="fp16", accelerator="rtx-3090", catalog=catalog)
+    assert any("llama.cpp -ngl" in a.label for a in local.alternatives)
+    vllm = run_on_hardware(
+        "llama 2 70b",
+        dtype="fp16",
+        accelerator="rtx-3090",
+        offload_setting="vLLM --cpu-offload-gb",
+        catalog=catalog,
+    )
+    labels = " ".join(a.label for a in vllm.alternatives)
+    assert "vLLM --cpu-offload-gb" in labels and "llama.cpp" not in labels
+
+
 def test_memory_override_keeps_the_named_card(catalog):
     """'an 8 GB RTX 3060' is that card with 8 GB, labelled so, not the 3060 12GB row."""
     r = run_on_hardware(

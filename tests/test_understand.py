@@ -260,6 +260,11 @@ ROUTES = [
     ("vLLM --tensor-parallel-size 2 on A100s", {"num_accelerators": 2}),
     ("TP 4, model len 1000, on a 4x 4090 rig", {"context_tokens": 1000, "num_accelerators": 4}),
     ("Can I run this on AWS Lambda to reduce GPU cost?", {"provider": "aws"}),
+    (
+        "Mixtral AWQ on a 3090 with --gpu-memory-utilization 0.5 OOMs",
+        {"memory_fraction": 0.5, "engine": "vllm"},
+    ),
+    ("sglang --mem-fraction-static 0.8 on an H100", {"memory_fraction": 0.8}),
     ('"Running On-Demand All G and VT instances" is 0', {"provider": "aws"}),
 ]
 

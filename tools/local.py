@@ -419,6 +419,9 @@ def run_on_hardware(
     ram_mt_s: int | None = None,
     assume_offload: bool = False,
     formats: str = "gguf",
+    memory_fraction: float | None = None,
+    offload: bool = True,
+    offload_setting: str = "llama.cpp -ngl",
     catalog: Catalog | None = None,
 ) -> ToolResult:
     """Does ``model`` run on this hardware, and how fast is one stream? With the cheapest change.
@@ -427,6 +430,12 @@ def run_on_hardware(
     68.98e9 x 4.9 / 8 = 42.2 GB + KV 4,096 tokens x 327,680 B = 1.3 GB, against
     2 x (24 - 0.8) = 46.4 GB usable -> fits; decode reads 42.9 GB per token at 936 GB/s x
     0.65 -> about 14 tokens/s (layer split: the cards take turns).
+
+    ``memory_fraction`` is the share of each GPU the engine may take (vLLM
+    --gpu-memory-utilization 0.5 on a 24 GB card: 12 GB for weights, cache and buffers).
+    ``offload=False`` is an engine that keeps the whole model on the GPUs (TGI, ExLlama,
+    TensorRT-LLM): nothing is placed in system RAM and no offload is offered.
+    ``offload_setting`` names the engine's offload option in the advice.
     """
     cat = catalog or load_catalog()
     resolved = resolve_model(model, cat)
@@ -455,6 +464,20 @@ def run_on_hardware(
     )
     refs = [*resolved.refs, *hw.refs]
     assumptions += hw.assumptions
+    if memory_fraction is not None and hw.gpu is not None and hw.gpu.kind == "gpu":
+        share = checks.positive("memory_fraction", memory_fraction, upper=1.0)
+        device = hw.gpu.usable_gb + GPU_RESERVE_GB
+        hw.gpu.usable_gb = device * share
+        assumptions.append(
+            f"The engine may use {share:g} of each {device:g} GB GPU "
+            f"({fmt(hw.gpu.usable_gb, 'GB')}; vLLM --gpu-memory-utilization)."
+        )
+    if not offload and hw.gpu is not None:
+        if hw.host is not None:
+            assumptions.append(
+                "The engine keeps the whole model in GPU memory: system RAM does not count."
+            )
+        hw.host = None
     fp = footprint(spec, dtype, kv_dt, context, batch)
     if (
         assume_offload
@@ -491,7 +514,18 @@ def run_on_hardware(
             f"formats must be one of {', '.join(LADDERS)}, got {formats!r}.",
             hint="gguf for llama.cpp/Ollama, hf for transformers, TGI and vLLM.",
         )
-    alternatives = _changes(spec, dtype, kv_dt, context, batch, hw, fp, placement, LADDERS[formats])
+    alternatives = _changes(
+        spec,
+        dtype,
+        kv_dt,
+        context,
+        batch,
+        hw,
+        fp,
+        placement,
+        LADDERS[formats],
+        offload_setting if offload else None,
+    )
     headline = _headline(spec, dtype, hw, fp, placement, values)
     if placement.status == "does_not_fit":
         warnings.append(f"Does not fit on {hw.label}.")
@@ -657,6 +691,7 @@ def _changes(
     asked: Footprint,
     p: Placement,
     ladder: tuple[str, ...] = QUANT_LADDER,
+    offload: str | None = "llama.cpp -ngl",
 ) -> list[Alternative]:
     """Changes that make it run (or run on the accelerators alone), cheapest first.
 
@@ -706,7 +741,8 @@ def _changes(
             )
             seen_offload = True
     if (
-        p.status == "does_not_fit"
+        offload
+        and p.status == "does_not_fit"
         and hw.host is None
         and hw.gpu is not None
         and hw.gpu.kind == "gpu"
@@ -725,7 +761,7 @@ def _changes(
                     2,
                     Alternative(
                         label=f"quantize to {_format_label(q)} and offload what the GPU cannot "
-                        f"hold to system RAM (at least {fmt(ram, 'GB')} of RAM; llama.cpp -ngl)",
+                        f"hold to system RAM (at least {fmt(ram, 'GB')} of RAM; {offload})",
                         detail=f"{fmt(fp.total_gb, 'GB')} in all; slower per token than on "
                         "the GPU alone",
                         values={"memory_gb": fp.total_gb, "dtype": q},
@@ -739,7 +775,7 @@ def _changes(
                     label="offload layers to system RAM",
                     detail="with at least "
                     f"{fmt(asked.total_gb - hw.gpu.total_gb + OS_RESERVE_GB, 'GB')} "
-                    "of RAM (llama.cpp -ngl); much slower per token",
+                    f"of RAM ({offload}); much slower per token",
                 ),
             )
         )

@@ -2,7 +2,8 @@
 
 ``advisor calc <tool> [options] [--json]`` runs any calculator; its options are generated
 from the tool function's signature, so the CLI never restates a tool's parameters.
-``advisor catalog list|show`` browses the catalogs. User mistakes print one line.
+``advisor catalog list|show`` browses the catalogs and ``advisor catalog check`` reports their
+age. User mistakes print one line.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ app = typer.Typer(
 calc_app = typer.Typer(
     help="Run a calculator. `advisor calc TOOL --help` lists its options.", no_args_is_help=True
 )
-catalog_app = typer.Typer(help="Browse the catalogs.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Browse and check the catalogs.", no_args_is_help=True)
 app.add_typer(calc_app, name="calc")
 app.add_typer(catalog_app, name="catalog")
 
@@ -244,6 +245,78 @@ def catalog_show(
     import yaml
 
     out.print(yaml.safe_dump(row.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+
+
+@catalog_app.command("check")
+def catalog_check(
+    max_age_days: int = typer.Option(
+        365, "--max-age-days", min=0, help="A price row older than this many days is stale."
+    ),
+    directory: Path = typer.Option(
+        None, "--catalog-dir", help="Another catalog folder (default: the shipped catalogs)."
+    ),
+    today: str = typer.Option(
+        None, "--today", help="Date to measure ages from, YYYY-MM-DD (default: today)."
+    ),
+    show_all: bool = typer.Option(False, "--all", help="List every row's age, oldest first."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Report, per catalog file, stale price rows, rows without sources and announced parts.
+
+    Price rows: instances (oldest regional price), on-prem and storage rows.
+
+    Spec rows (accelerators, models) are listed by --all but are never stale.
+
+    Exit codes: 0 clean; 1 stale price rows or rows without sources; 2 a broken catalog file.
+    """
+    import datetime as dt
+
+    from advisor.tools.freshness import check_catalog
+
+    try:
+        day = dt.date.fromisoformat(today) if today else None
+    except ValueError:
+        _fail(AdvisorError(f"--today {today!r} is not a date.", hint="use YYYY-MM-DD."))
+    try:
+        report = check_catalog(directory, max_age_days=max_age_days, today=day)
+    except AdvisorError as exc:
+        _fail(exc)
+    if as_json:
+        out.print_json(json.dumps(report.to_dict(), default=str))
+    else:
+        _print_check(report, show_all)
+    raise typer.Exit(code=0 if report.clean else 1)
+
+
+def _print_check(report: Any, show_all: bool) -> None:
+    out.print(
+        f"Catalog check of {report.directory} on {report.today}: price rows older than "
+        f"{report.max_age_days} days are stale.",
+        highlight=False,
+    )
+    for f in report.files:
+        stale = f.stale(report.max_age_days)
+        oldest = min((r.as_of for r in f.rows), default=None)
+        out.print(
+            f"{f.file}: {len(f.rows)} rows, oldest {oldest}, {len(stale)} stale, "
+            f"{len(f.missing_sources)} without sources, {len(f.announced)} announced",
+            highlight=False,
+        )
+        rows = sorted(f.rows, key=lambda r: r.as_of) if show_all else stale
+        for r in rows:
+            mark = "STALE " if r in stale else ""
+            out.print(
+                f"  {mark}{r.section}/{r.row}: as of {r.as_of} ({r.age_days} days)",
+                highlight=False,
+            )
+        for m in f.missing_sources:
+            out.print(f"  NO SOURCES {m}", highlight=False)
+        for a in f.announced:
+            out.print(f"  announced, not shipping: {a}", highlight=False)
+    verdict = "clean" if report.clean else f"{len(report.stale)} stale price rows"
+    if report.missing_sources:
+        verdict += f", {len(report.missing_sources)} rows without sources"
+    out.print(f"Result: {verdict}.", highlight=False)
 
 
 @app.command("bench")

@@ -211,6 +211,8 @@ class Model(_Sourced):
 
 
 class OnPremServer(_Sourced):
+    """An on-prem server. A replaced price moves to ``price_history`` (date = its old as_of)."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
     name: str
     aliases: list[str] = Field(default_factory=list)
@@ -222,6 +224,7 @@ class OnPremServer(_Sourced):
     power_kw: float = Field(gt=0, le=200)  # maximum system power
     typical_power_kw: float | None = Field(default=None, gt=0, le=200)
     rack_units: int | None = Field(default=None, gt=0)
+    price_history: list[PriceChange] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _range(self) -> OnPremServer:
@@ -245,12 +248,14 @@ class ElectricityRate(_Sourced):
     aliases: list[str] = Field(default_factory=list)
     usd_per_kwh: float = Field(gt=0, le=2)
     carbon_g_per_kwh: float | None = Field(default=None, ge=0, le=1500)
+    price_history: list[PriceChange] = Field(default_factory=list)
 
 
 class ColocationRate(_Sourced):
     region: str
     aliases: list[str] = Field(default_factory=list)
     usd_per_kw_month: float = Field(gt=0, le=2000)
+    price_history: list[PriceChange] = Field(default_factory=list)
 
 
 class OnPremDefaults(_Sourced):

@@ -44,6 +44,19 @@ PASSAGE_CHARS_FOR_LLM = 500
 # A passage is shown only when its similarity to the topic of the question is at least the
 # floor and within the margin of the best passage (see docs/ARCHITECTURE.md).
 DETAILS_HEADING = "\n### Details\n\n"
+# A short question that points at a model it does not name ("how many GPUs to serve it?")
+# needs the model first; any other question without a model is answered from the guides,
+# with the offer to size it when the model is named.
+POINTS_AT_UNNAMED = re.compile(
+    r"\b(?:run|serve|train|fine-?tune|host|deploy|load|fit|size|quantize)\s+(?:it|this|that)\b|"
+    r"\b(?:the|this|that|your|same) model\b",
+    re.I,
+)
+SHORT_QUESTION_WORDS = 15
+OFFER = (
+    "To put numbers on it, tell me the model: a name (e.g. 'Llama 3.1 70B') or a size "
+    "(e.g. 'a 13B model')."
+)
 DEFINITION_RE = re.compile(
     r"^\W*(?:what(?:'s|s| is| are| does| do)|wtf is|define|definition of|meaning of|explain|"
     r"how does .{0,40} work|\w+ vs\.? \w+\W*$)",
@@ -63,8 +76,8 @@ SYSTEM_PROMPT = (
 class Section(str):
     """A chunk of the streamed answer that knows which part it belongs to.
 
-    ``part`` is one of verdict, numbers, assumptions, guidance, sources, details; it is a str,
-    so callers that only print text need not care.
+    ``part`` is one of verdict, numbers, assumptions, guidance, follow_up, sources, details;
+    it is a str, so callers that only print text need not care.
     """
 
     part: str
@@ -128,7 +141,12 @@ class Answer(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
     spec: WorkloadSpec
-    clarification: str | None = None
+    clarification: str | None = Field(
+        default=None, description="the question asked instead of an answer"
+    )
+    follow_up: str | None = Field(
+        default=None, description="an offer after the answer (name the model to size it)"
+    )
     covered: bool = True
     backend: str = "none"
     guidance_source: str = Field(default="none", description="llm | extractive | none")
@@ -140,6 +158,12 @@ class Answer(BaseModel):
     def main_text(self) -> str:
         """The answer without its Details section (the calculators' full tables)."""
         return self.text.split(DETAILS_HEADING, 1)[0].rstrip()
+
+
+def _needs_the_model_first(question: str) -> bool:
+    """A short question about a model it only points at ("how many GPUs to serve it?")."""
+    words = question.split()
+    return len(words) <= SHORT_QUESTION_WORDS and bool(POINTS_AT_UNNAMED.search(question))
 
 
 def _history_questions(history: Sequence[Any] | None) -> list[str]:
@@ -246,6 +270,10 @@ class Advisor:
         covered = retrieval.covered or bool(calls_ok)
         if not covered:
             p.clarification = None  # out of scope: decline, do not ask for a model size
+        follow_up: str | None = None
+        if p.clarification and not calls_ok and not _needs_the_model_first(q):
+            # the guides answer it; sizing waits for the model, offered at the end
+            follow_up, p.clarification = OFFER, None
         results = [c.result for c in calls_ok if c.result is not None]
         verdict = compose_verdict(spec, results)
         short = (
@@ -332,6 +360,8 @@ class Advisor:
                 "\n\n",
                 "guidance",
             )
+        if follow_up:
+            yield emit(f"{follow_up}\n\n", "follow_up")
         citations = self._citations(passages, guidance)
         if citations:
             yield emit("### Sources\n\n", "sources")
@@ -358,6 +388,7 @@ class Advisor:
             assumptions=assumptions,
             spec=spec,
             clarification=p.clarification,
+            follow_up=follow_up,
             covered=covered,
             backend=self.backend,
             guidance_source=source,

@@ -127,6 +127,16 @@ def test_missing_model_asks_one_clarifying_question(real_kb):
     assert not any(c.tool == "serving_estimate" for c in ans.tool_calls)
 
 
+def test_a_question_the_guides_answer_is_answered_and_sizing_is_offered(real_kb):
+    """No model named, but the question is not about one it points at: the guides answer
+    first, and the offer to size it comes after, instead of a question in place of an answer."""
+    ans = make(real_kb).ask("How much VRAM do I need for fine-tuning with LoRA on my own data?")
+    assert ans.clarification is None
+    assert ans.follow_up and "tell me the model" in ans.follow_up
+    assert ans.guidance and ans.short_answer != ans.follow_up
+    assert ans.text.index(ans.follow_up) > ans.text.index(ans.short_answer)
+
+
 def test_assumptions_are_stated(real_kb):
     ans = make(real_kb).ask("how much memory to run llama 3.1 8b?")
     assert any("bf16" in a for a in ans.assumptions)

@@ -650,6 +650,18 @@ class Router:
         if spec.accelerator or spec.device_memory_gb:
             # "2 nodes, each with 2 V100": the count said beside the card is per node
             spec.num_accelerators = understand.node_gpu_count(text) or spec.num_accelerators
+        if (
+            spec.accelerator
+            and spec.num_accelerators
+            and spec.num_accelerators > 1
+            and spec.device_memory_gb
+            and spec.device_memory_gb > 2 * self.catalog.accelerator(spec.accelerator).memory_gb
+        ):
+            # "8x A100 640GB", "DGX A100 640GB": the memory of the whole box
+            per_card = spec.device_memory_gb / spec.num_accelerators
+            spec.accelerator = self._variant_with_memory(spec.accelerator, per_card)
+            catalogued = self.catalog.accelerator(spec.accelerator).memory_gb
+            spec.device_memory_gb = None if per_card == catalogued else per_card
         if understand.cpu_only(text) and not spec.accelerator:
             spec.cpu_only = True
         if (spec.accelerator or spec.device_memory_gb) and understand.owned(text):

@@ -630,6 +630,7 @@ NODE_RULES = (
     r"(?:gpus?|cards?|[a-z]+\d)",
     rf"\b{_N}\s+(?:nvidia\s+)?(?:dgx|hgx)\b",
 )
+ONE_BOX_RE = re.compile(r"\b(?:dgx|hgx)[- ]?(?:[a-z]\d{2,3}|station)\b", re.I)  # "DGX A100": 8
 
 
 def node_gpu_count(text: str) -> int | None:
@@ -639,6 +640,8 @@ def node_gpu_count(text: str) -> int | None:
             nums = [int(g) if g.isdigit() else COUNT_WORDS.get(g.lower(), 0) for g in m.groups()]
             total = nums[0] * (nums[1] if n < 2 else 8)
             return total if total >= 2 else None
+    if ONE_BOX_RE.search(text) and not re.search(r"dgx[- ]?station", text, re.I):
+        return 8  # one DGX/HGX box holds eight GPUs
     return None
 
 

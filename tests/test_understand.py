@@ -265,6 +265,17 @@ ROUTES = [
         {"memory_fraction": 0.5, "engine": "vllm"},
     ),
     ("sglang --mem-fraction-static 0.8 on an H100", {"memory_fraction": 0.8}),
+    # a DGX box holds eight; memory beside several cards larger than one card is their total
+    (
+        "96 NVIDIA DGX-A100 (8X40G), how long?",
+        {"accelerator": "a100-40gb-sxm", "num_accelerators": 768},
+    ),
+    ("one DGX H100 node", {"accelerator": "h100-sxm", "num_accelerators": 8}),
+    (
+        "8x A100 640GB for llama 70b",
+        {"accelerator": "a100-80gb-sxm", "num_accelerators": 8, "device_memory_gb": None},
+    ),
+    ("Jetson AGX Orin, Qwen3-4B", {"accelerator": "jetson-agx-orin-64gb"}),
     ('"Running On-Demand All G and VT instances" is 0', {"provider": "aws"}),
 ]
 

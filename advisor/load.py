@@ -66,6 +66,7 @@ class LoadReport:
     rss_start_mb: float = 0.0  # after start-up and one warm-up request
     rss_end_mb: float = 0.0
     peak_rss_mb: float = 0.0
+    answered_by: set[int] = field(default_factory=set)  # clients that got at least one answer
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -85,9 +86,10 @@ class LoadReport:
     def per_s(self) -> float:
         return len(self.latencies_s) / self.duration_s if self.duration_s else 0.0
 
-    def ok(self, seconds: float) -> None:
+    def ok(self, client: int, seconds: float) -> None:
         with self._lock:
             self.latencies_s.append(seconds)
+            self.answered_by.add(client)
 
     def failed(self, what: str) -> None:
         with self._lock:
@@ -251,7 +253,7 @@ def app_load(
                 try:
                     history = client.predict(q, history, api_name="/chat")[0]
                     if reply_text(history):
-                        report.ok(time.perf_counter() - start)
+                        report.ok(n, time.perf_counter() - start)
                     else:
                         report.failed(f"no answer to {q!r}")
                 except Exception as exc:  # noqa: BLE001 - counted, the session goes on
@@ -290,7 +292,7 @@ def api_load(advisor: Any, clients: int = 20, duration_s: float = 120.0) -> Load
                         answer = items[-1]
                         assert isinstance(answer, Answer), "stream did not end with an Answer"
                     if answer.text.strip():
-                        report.ok(time.perf_counter() - start)
+                        report.ok(n, time.perf_counter() - start)
                         answers.append(answer)
                     else:
                         report.failed(f"empty answer to {q!r}")

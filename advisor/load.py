@@ -300,6 +300,4 @@ def api_load(advisor: Any, clients: int = 20, duration_s: float = 120.0) -> Load
                     report.failed(f"{q!r}: {type(exc).__name__}: {exc}")
             turn += 1
 
-    return _run_clients(
-        report, session, os.getpid(), lambda: advisor.ask(CONVERSATIONS[0][0])
-    )
+    return _run_clients(report, session, os.getpid(), lambda: advisor.ask(CONVERSATIONS[0][0]))

@@ -322,20 +322,30 @@ def _print_check(report: Any, show_all: bool) -> None:
 @app.command("bench")
 def bench(
     what: str = typer.Argument(
-        "tools", help="What to benchmark: tools (with cold starts) | cold | retrieval | answers."
+        "tools",
+        help="What to benchmark: tools (with cold starts) | cold | retrieval | answers | load.",
     ),
     runs: int = typer.Option(200, "--runs", min=5, help="Calls per measurement."),
-    backend: str = typer.Option(None, "--backend", help="answers: local | openai | none"),
+    backend: str = typer.Option(
+        None, "--backend", help="answers: local | openai | none; load: none unless given"
+    ),
+    duration: float = typer.Option(120.0, "--duration", min=1, help="load: seconds per run."),
+    clients: int = typer.Option(20, "--clients", min=1, max=500, help="load: concurrent users."),
 ) -> None:
     """Print timing figures (p50/p95) against the targets; not a pass/fail test."""
     from advisor.bench import bench_cold, bench_retrieval, bench_tools
 
-    if what not in ("tools", "cold", "retrieval", "answers"):
+    if what not in ("tools", "cold", "retrieval", "answers", "load"):
         _fail(
             AdvisorError(
-                f"Unknown benchmark {what!r}.", hint="use: tools, cold, retrieval, answers."
+                f"Unknown benchmark {what!r}.", hint="use: tools, cold, retrieval, answers, load."
             )
         )
+    if backend and backend not in ("local", "openai", "none"):
+        _fail(AdvisorError(f"Unknown backend {backend!r}.", hint="use local, openai or none."))
+    if what == "load":
+        _bench_load(backend or "none", duration, clients)
+        return
     table = Table(title=f"advisor bench {what}")
     for col in ("measurement", "runs", "p50 ms", "p95 ms", "target ms", "meets target"):
         table.add_column(col)
@@ -379,6 +389,56 @@ def bench(
         Console(width=max(out.width, 120)).print(table)
     if what in ("tools", "cold"):
         _print_cold(bench_cold(runs=3))
+
+
+def _bench_load(backend: str, duration: float, clients: int) -> None:
+    """The app in its own process (``advisor serve``) under gradio_client sessions, then the
+    Python API from threads; both on the index in ADVISOR_DATA_DIR."""
+    from advisor.load import api_load, app_load, running_app
+
+    err.print(f"Web app: {clients} chat sessions for {duration:g} s (backend {backend})…")
+    try:
+        with running_app(["--backend", backend]) as server:
+            reports = [app_load(server.url, server.proc.pid, clients, duration)]
+    except RuntimeError as exc:
+        _fail(AdvisorError(str(exc), hint="run `advisor serve` by hand to see why."))
+    err.print(f"Python API: {clients} threads for {duration:g} s…")
+    reports.append(api_load(_advisor(backend), clients, duration))
+    table = Table(title=f"advisor bench load: {clients} clients, {duration:g} s, backend {backend}")
+    for col in (
+        "target",
+        "requests",
+        "failed",
+        "p50 s",
+        "p95 s",
+        "answers/s",
+        "RSS start MB",
+        "RSS end MB",
+        "peak RSS MB",
+    ):
+        table.add_column(col)
+    for r in reports:
+        table.add_row(
+            r.target,
+            str(r.requests),
+            str(r.failures),
+            f"{r.p50_s:.2f}",
+            f"{r.p95_s:.2f}",
+            f"{r.per_s:.1f}",
+            f"{r.rss_start_mb:.0f}",
+            f"{r.rss_end_mb:.0f}",
+            f"{r.peak_rss_mb:.0f}",
+        )
+    Console(width=max(out.width, 140)).print(table)
+    out.print(
+        "RSS: the server process (web app) or this process (API); start = after start-up and "
+        "one warm-up answer."
+    )
+    for r in reports:
+        for message in r.failure_messages:
+            err.print(f"[yellow]failed ({r.target}):[/yellow] {message}", highlight=False)
+    if any(r.failures for r in reports):
+        raise typer.Exit(code=1)
 
 
 def _print_cold(rows: list[Any]) -> None:

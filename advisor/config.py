@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         default=1200, ge=200, le=8000, description="Maximum characters per indexed chunk."
     )
     retrieval_k: int = Field(default=5, ge=1, le=50)
+    index_lock_timeout_s: float = Field(
+        default=600.0,
+        ge=0.0,
+        description="How long `advisor index` waits for another process writing the same "
+        "embedded index (0 = fail at once).",
+    )
     device: Literal["cpu", "cuda", "mps"] = "cpu"
 
     # language model (phrasing only)

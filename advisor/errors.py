@@ -45,3 +45,15 @@ class UnknownNameError(AdvisorError, LookupError):
 
 class CatalogError(AdvisorError):
     """A catalog file is missing or malformed: a hard error naming file, row and field."""
+
+
+class IndexStorageError(AdvisorError):
+    """The index's folder cannot be used: read-only, disk full, no permission."""
+
+
+class IndexWriteError(IndexStorageError):
+    """The index could not be written; what was already in the index is still there."""
+
+
+class IndexBusyError(AdvisorError):
+    """Another process holds the index's write lock longer than the wait allowed."""

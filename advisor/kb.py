@@ -8,7 +8,7 @@ from typing import Any
 
 from advisor.config import Settings
 from advisor.embeddings import Embedder, SentenceTransformerEmbedder
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, IndexBusyError, IndexWriteError
 from advisor.guides import Guide, glossary_expansions, load_guides
 from advisor.retrieve import HybridRetriever, RetrievalResult
 from advisor.store import GUIDES, USER_DOCS, KnowledgeStore, Progress, SyncReport
@@ -77,6 +77,8 @@ class KnowledgeBase:
                 chunks = document_chunks(path, self.settings.chunk_size)
                 report.chunks += self.store.replace_document(USER_DOCS, chunks)
                 report.added.append(str(path))
+            except (IndexWriteError, IndexBusyError):
+                raise  # the index, not this file: the other files would fail the same way
             except AdvisorError as exc:
                 report.errors.append(str(exc))
             if progress:

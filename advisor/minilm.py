@@ -118,11 +118,27 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return out
 
 
+def one_blas_thread() -> None:
+    """Set NumPy's BLAS (OpenBLAS) to one thread, for the whole process.
+
+    The encoder is called from many threads at once (the web app's workers, API users), and
+    OpenBLAS's own thread pool then thrashes: 20 threads on 2 cores answered 24 questions in
+    6 s instead of about 700 (issue 10, found by `advisor bench load`). One query's matrices
+    are too small to gain from BLAS threads; the parallelism comes from the callers, since
+    NumPy releases the GIL inside each product. Libraries loaded later (torch) are untouched.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class NumpyEncoder:
     """Sentence vectors from a BERT sentence-transformers folder, with NumPy."""
 
     def __init__(self, model_dir: Path) -> None:
         from tokenizers import Tokenizer
+
+        one_blas_thread()
 
         self.model_dir = Path(model_dir)
         self.config = json.loads((self.model_dir / "config.json").read_text())

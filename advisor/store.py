@@ -8,6 +8,12 @@ chunk records how many chunks its version has, so the index state is read from C
 * a guide killed half-way (fewer chunks than ``n_chunks``) is found and redone on the next run;
 * chunks of guides that no longer exist are deleted.
 
+Writers of the embedded index take an exclusive lock (``DATA_DIR/index.lock``, ``flock``):
+a second process indexing at once waits for the first (``index_lock_timeout_s``), then reads
+the index state afresh, or fails with :class:`IndexBusyError`. Chroma's embedded mode is not
+safe for two writing processes. A write that fails on storage (read-only folder, disk full)
+raises :class:`IndexWriteError`; the chunks already in the index stay as they were.
+
 Reading the embedded index needs no chromadb import: every read of a collection (chunk ids,
 texts, metadata and vectors) is also written to ``DATA_DIR/retrieval-cache/<name>.json``,
 tagged with the index *generation*, a random token that every write through this class
@@ -21,8 +27,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -39,8 +47,13 @@ import numpy as np
 
 from advisor.config import Settings
 from advisor.embeddings import Embedder
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, IndexBusyError, IndexStorageError, IndexWriteError
 from advisor.guides import Chunk, Guide, split_guide
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock between processes
+    fcntl = None  # type: ignore[assignment]
 
 GUIDES = "guides"
 USER_DOCS = "user_docs"
@@ -48,6 +61,15 @@ Progress = Callable[[str, int, int], None]  # (label, done, total)
 Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata)
 CACHE_DIR = "retrieval-cache"
 EMBED_BATCH_CHUNKS = 64  # chunks of several guides embedded in one call when indexing
+LOCK_FILE = "index.lock"
+# Storage failures that Chroma (sqlite, its Rust segment writer) raises as other types than
+# OSError; anything else stays a bug with its traceback.
+STORAGE_FAILURE = re.compile(
+    r"read-?only|disk (?:is )?full|no space left|quota exceeded|permission denied|"
+    r"unable to open database|disk i/o error|failed to apply logs",
+    re.IGNORECASE,
+)
+MIN_FREE_BYTES = 1 << 20  # less free space than this after a failed write: the disk is full
 
 
 @dataclass
@@ -134,16 +156,91 @@ class KnowledgeStore:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        """Invalidate the read cache before and after changing Chroma (outermost call)."""
+        """The outermost write: take the index lock, invalidate the read cache before and
+        after changing Chroma, and turn storage failures into :class:`IndexWriteError`."""
         self._depth += 1
-        if self._depth == 1:
-            self._new_generation()
         try:
-            yield
+            if self._depth > 1:
+                yield
+                return
+            with self._write_errors(), self._index_lock():
+                self._new_generation()
+                done = False
+                try:
+                    yield
+                    done = True
+                finally:
+                    if done:
+                        self._new_generation()
+                    else:  # the cache is already invalid; keep the first error
+                        with contextlib.suppress(OSError):
+                            self._new_generation()
         finally:
             self._depth -= 1
-            if self._depth == 0:
-                self._new_generation()
+
+    @contextlib.contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except AdvisorError:
+            raise
+        except Exception as exc:
+            data_dir = Path(self.settings.data_dir)
+            storage = _storage_problem(data_dir)
+            if storage is None and not isinstance(exc, OSError) and not _storage_text(exc):
+                raise  # not storage: a bug, with its traceback
+            raise _write_error(data_dir, exc, storage) from exc
+
+    @contextlib.contextmanager
+    def _read_errors(self) -> Iterator[None]:
+        """Embedded Chroma writes to read (it applies its log first): on a full or read-only
+        disk a read fails, as :class:`IndexStorageError`."""
+        try:
+            yield
+        except AdvisorError:
+            raise
+        except Exception as exc:
+            storage = _storage_problem(Path(self.settings.data_dir)) if self.cache_dir else None
+            if storage is None or not _storage_text(exc):
+                raise
+            raise IndexStorageError(
+                f"Could not read the index in {self.settings.data_dir}: the disk is {storage}"
+                " (embedded Chroma writes to its folder to read).",
+                hint="free some space or make the folder writable, then ask again.",
+            ) from exc
+
+    @contextlib.contextmanager
+    def _index_lock(self) -> Iterator[None]:
+        """Exclusive between processes writing this embedded index; waits, then fails."""
+        if self.cache_dir is None or fcntl is None:
+            yield  # a Chroma server or a client passed in: its own business
+            return
+        path = Path(self.settings.data_dir) / LOCK_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + self.settings.index_lock_timeout_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexBusyError(
+                            f"Another process ({_lock_holder(path)}) is writing the index in "
+                            f"{self.settings.data_dir}.",
+                            hint="wait for it to finish, then run the command again "
+                            "(ADVISOR_INDEX_LOCK_TIMEOUT_S sets how long to wait).",
+                        ) from None
+                    time.sleep(0.2)
+            try:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())  # named in the other's message
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     @staticmethod
     def _atomic_write(path: Path, text: str) -> None:
@@ -190,7 +287,8 @@ class KnowledgeStore:
             "metas": [r[2] for r in snap.rows],
             "vectors": base64.b64encode(vectors.tobytes()).decode("ascii"),
         }
-        self._atomic_write(self.cache_dir / f"{name}.json", json.dumps(data))
+        with contextlib.suppress(OSError):  # a read-only or full disk: read from Chroma
+            self._atomic_write(self.cache_dir / f"{name}.json", json.dumps(data))
         self._snapshots[name] = (generation, snap)
 
     def is_cached(self, name: str = GUIDES) -> bool:
@@ -204,7 +302,8 @@ class KnowledgeStore:
         generation = self._generation() if self.cache_dir is not None else ""
         with_vectors = not self.settings.chroma_url
         include = ["documents", "metadatas", "embeddings"] if with_vectors else None
-        got = self.collection(name).get(include=include or ["documents", "metadatas"])
+        with self._read_errors():
+            got = self.collection(name).get(include=include or ["documents", "metadatas"])
         rows = [
             (cid, doc or "", dict(meta or {}))
             for cid, doc, meta in zip(
@@ -242,7 +341,8 @@ class KnowledgeStore:
         snap = self._cached(name)
         if snap is not None:
             return len(snap.rows)
-        return int(self.collection(name).count())
+        with self._read_errors():
+            return int(self.collection(name).count())
 
     def reset(self, name: str) -> None:
         with self._writing(), contextlib.suppress(Exception):  # absent: nothing to delete
@@ -414,6 +514,52 @@ class KnowledgeStore:
         ids = res["ids"][0]
         dists = (res.get("distances") or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=False)]
+
+
+def _lock_holder(path: Path) -> str:
+    with contextlib.suppress(OSError, ValueError):
+        return f"pid {int(path.read_text().split()[0])}"
+    return "pid unknown"
+
+
+def _storage_text(exc: Exception) -> bool:
+    return bool(STORAGE_FAILURE.search(str(exc)))
+
+
+def _storage_problem(data_dir: Path) -> str | None:
+    """'full' or 'read-only' when the folder's file system is so now, else None.
+
+    Chroma reports a full disk in many words ("Error in compaction: Failed to apply logs to
+    the metadata segment"), so a failed write asks the file system itself."""
+    path = data_dir
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return None
+    if st.f_flag & os.ST_RDONLY or not os.access(path, os.W_OK):
+        return "read-only"
+    if st.f_bavail * st.f_frsize < MIN_FREE_BYTES:
+        return "full"
+    return None
+
+
+def _write_error(data_dir: Path, exc: Exception, storage: str | None) -> IndexWriteError:
+    code = getattr(exc, "errno", None)
+    text = str(exc).lower()
+    full = storage == "full" or code in (errno.ENOSPC, errno.EDQUOT)
+    if full or "full" in text or "no space" in text:
+        why, fix = "the disk is full", "free some space"
+    elif storage or code in (errno.EROFS, errno.EACCES, errno.EPERM) or "read" in text:
+        why, fix = "the folder is read-only or not yours", "make it writable"
+    else:
+        why, fix = f"{type(exc).__name__}: {exc}", "check the folder"
+    return IndexWriteError(
+        f"Could not write the index in {data_dir}: {why}. What it held is still there.",
+        hint=f"{fix}, or set ADVISOR_DATA_DIR to another folder; then run the command again "
+        "(it finishes what was left half-done).",
+    )
 
 
 def _add(timings: dict[str, float], key: str, seconds: float) -> None:

@@ -39,6 +39,21 @@ def real_kb(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def app_server(real_kb):
+    """`advisor serve` in its own process on the real index: backend none, default host."""
+    from advisor.load import running_app
+
+    env = {"ADVISOR_DATA_DIR": str(real_kb.settings.data_dir), "ADVISOR_LLM_BACKEND": "none"}
+    with running_app(env=env) as app:
+        yield app
+
+
+@pytest.fixture
+def app_url(app_server) -> str:
+    return app_server.url
+
+
+@pytest.fixture(scope="session")
 def catalog():
     from advisor.tools import load_catalog
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -277,3 +278,118 @@ def test_read_cache_follows_every_write(tmp_path):
     crashed.build()  # repairs, and writes the cache again
     assert _kb(tmp_path, gdir).store.is_cached(GUIDES)
     _consistent(crashed.store)
+
+
+TWO_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    sys.path.insert(0, {tests!r})
+    from fakes import HashingEmbedder
+    from advisor.config import Settings
+    from advisor.errors import IndexBusyError
+    from advisor.kb import KnowledgeBase
+    settings = Settings(
+        data_dir={data!r}, guides_dir={guides!r}, index_lock_timeout_s=float(sys.argv[1])
+    )
+    kb = KnowledgeBase(settings, HashingEmbedder(delay_s=float(sys.argv[2])))
+    start = time.time()
+    try:
+        r = kb.build()
+        print(json.dumps({{"added": len(r.sync.added), "unchanged": r.sync.unchanged,
+                          "start": start, "end": time.time()}}))
+    except IndexBusyError as exc:
+        print(json.dumps({{"busy": str(exc)}}))
+    """
+)
+
+
+def test_two_processes_indexing_at_once(tmp_path):
+    """The second waits for the first and finds its work done, or (no wait allowed) fails
+    naming the other process; the index stays consistent."""
+    import json
+
+    guides = _copy_guides(tmp_path / "g", ["tpus", "quantization", "glossary", "storage-for-ai"])
+    script = TWO_SCRIPT.format(
+        tests=str(Path(__file__).parent), data=str(tmp_path / "data"), guides=str(guides)
+    )
+
+    def start(timeout: str, delay: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-c", script, timeout, delay], stdout=subprocess.PIPE, text=True
+        )
+
+    first = start("600", "3")
+    lock = tmp_path / "data" / "index.lock"
+    deadline = time.time() + 60
+    while not (lock.exists() and lock.read_text().strip()) and time.time() < deadline:
+        time.sleep(0.1)
+    waiting, impatient = start("600", "0"), start("0", "0")
+    busy = json.loads(impatient.communicate(timeout=120)[0])
+    one = json.loads(first.communicate(timeout=120)[0])
+    two = json.loads(waiting.communicate(timeout=120)[0])
+    assert f"pid {first.pid}" in busy["busy"] and "writing the index" in busy["busy"]
+    assert one["added"] == 4
+    assert two == {**two, "added": 0, "unchanged": 4} and two["end"] >= one["end"]
+    assert set(_consistent(_kb(tmp_path, guides).store)) == {
+        "tpus",
+        "quantization",
+        "glossary",
+        "storage-for-ai",
+    }
+
+
+RANDOM_KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {tests!r})
+    from pathlib import Path
+    from fakes import HashingEmbedder
+    from advisor.config import Settings
+    from advisor.kb import KnowledgeBase
+    kb = KnowledgeBase(Settings(data_dir={data!r}, guides_dir={guides!r}), HashingEmbedder(0.8))
+    if sys.argv[1] == "index":
+        kb.build()
+    else:
+        kb.add_documents([Path({docs!r})])
+    print("finished", flush=True)
+    """
+)
+
+
+def test_killed_at_random_points_during_index_and_index_add(tmp_path):
+    """SIGKILL `index` three times and `index add` twice, each at a random moment after it
+    took the write lock (seeded), each re-run killed again; then one clean run of each: a
+    complete, duplicate-free index. Each kill leaves an index a new process can read."""
+    import random
+
+    rng = random.Random(10)
+    ids = ["tpus", "quantization", "glossary", "storage-for-ai", "onprem-tco", "cpus-for-ai"]
+    guides = _copy_guides(tmp_path / "g", ids)
+    docs = tmp_path / "mine"
+    docs.mkdir()
+    for n in range(6):
+        (docs / f"note{n}.md").write_text(f"# Note {n}\n\n## Site\n\nRack {n} draws {n + 3} kW.\n")
+    data = tmp_path / "data"
+    script = RANDOM_KILL_SCRIPT.format(
+        tests=str(Path(__file__).parent), data=str(data), guides=str(guides), docs=str(docs)
+    )
+    lock = data / "index.lock"
+    killed = 0
+    for what in ["index"] * 3 + ["add"] * 2:
+        with contextlib.suppress(FileNotFoundError):
+            lock.write_text("")
+        proc = subprocess.Popen([sys.executable, "-c", script, what], stdout=subprocess.PIPE)
+        deadline = time.time() + 60
+        while not (lock.exists() and lock.read_text().strip()) and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 1.2))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        killed += b"finished" not in (proc.stdout.read() if proc.stdout else b"")
+        _kb(tmp_path, guides).store.count(GUIDES)  # readable after the kill
+    assert killed >= 4  # most kills land mid-write (kill times are seeded)
+    kb = _kb(tmp_path, guides)
+    assert kb.build().guides == len(ids)
+    kb.add_documents([docs])
+    assert set(_consistent(kb.store)) == set(ids)
+    assert len(_consistent(kb.store, USER_DOCS)) == 6

@@ -55,3 +55,13 @@ def test_repeated_query_is_embedded_once():
     again = embedder.embed_query("IB vs RoCE?")
     assert first == again
     assert (embedder.query_cache_misses, embedder.query_cache_hits) == (1, 1)
+
+
+def test_encoder_sets_one_blas_thread_so_concurrent_callers_do_not_thrash():
+    """Regression (issue 10, `advisor bench load`): with OpenBLAS's own 2 threads, 20 API
+    threads answered 24 questions in 6 s on 2 cores; with one, about 700."""
+    from threadpoolctl import threadpool_info
+
+    NumpyEncoder(packaged_model_dir())
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    assert blas and all(i["num_threads"] == 1 for i in blas)

@@ -65,6 +65,7 @@ def _chat_tab(advisor: Advisor) -> None:
         ),
         None,
         outputs,
+        api_name="clear",
     )
     export.click(h.export_conversation, answers, export)
 

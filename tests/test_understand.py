@@ -275,7 +275,6 @@ ROUTES = [
         "8x A100 640GB for llama 70b",
         {"accelerator": "a100-80gb-sxm", "num_accelerators": 8, "device_memory_gb": None},
     ),
-    ("Jetson AGX Orin, Qwen3-4B", {"accelerator": "jetson-agx-orin-64gb"}),
     ('"Running On-Demand All G and VT instances" is 0', {"provider": "aws"}),
 ]
 

@@ -222,10 +222,12 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         return True
     if kind == "troubleshoot" and (model is None or not spec.owns_hardware):
         return True
-    if model is None and kind in ("fit", "choose") and _local_setup(spec, cat) and not training:
-        # "what can I run on my 3090?": the catalogued models that fit, largest first
+    local = _local_setup(spec, cat)
+    if model is None and kind in ("fit", "choose") and (local or spec.accelerator) and not training:
+        # "what can I run on my 3090?", "will it work on a P40?": the catalogued models that
+        # fit, largest first
         which: dict[str, Any] = {
-            "dtype": spec.dtype or default_format(spec, True),
+            "dtype": spec.dtype or default_format(spec, local, cat),
             **hardware_args(spec),
         }
         if spec.context_tokens:

@@ -412,5 +412,8 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
         elif r.tool == "inference_memory" and spec.kind in ("fit", "troubleshoot"):
             v = _memory_fit(r)
         if v is not None:
+            note = _q(r, "half_precision_note")
+            if note is not None:  # the card is slow in 16-bit: part of the answer
+                v = Verdict(f"{v.text} Note: {note.value}.", v.answer, v.key_numbers)
             return _troubleshoot(spec, v) if spec.kind == "troubleshoot" else v
     return None

@@ -271,3 +271,18 @@ def test_models_for_hardware_lists_what_fits(catalog):
     assert r["largest_fit_b"] == full[0]["params_b"]
     assert r["largest_offload_b"] > r["largest_fit_b"]
     assert full[0]["model"] in r.headline
+
+
+def test_slow_half_precision_is_read_from_the_catalog_figures(catalog):
+    """Pascal's P40 runs FP16 at 0.18 TFLOPS against 11.76 in FP32 (1/64): a 16-bit format is
+    flagged, a GGUF file is not; BF16 before Ampere (V100) is flagged, on an A100 nothing is."""
+    from advisor.tools.quant import slow_half_precision
+
+    p40 = catalog.accelerator("p40")
+    assert "1/65" in (slow_half_precision(p40, "fp16") or "")
+    assert slow_half_precision(p40, "q4_k_m") is None
+    assert "no BF16" in (slow_half_precision(catalog.accelerator("v100"), "bf16") or "")
+    assert slow_half_precision(catalog.accelerator("v100"), "fp16") is None
+    assert slow_half_precision(catalog.accelerator("a100-80gb-sxm"), "bf16") is None
+    r = run_on_hardware("llama 2 13b", dtype="fp16", accelerator="p40", catalog=catalog)
+    assert "half_precision_note" in r.values and any("FP16" in w for w in r.warnings)

@@ -39,7 +39,7 @@ from .models import (
     resolve_model,
     weight_bytes,
 )
-from .quant import unsupported_on, weight_format
+from .quant import slow_half_precision, unsupported_on, weight_format
 from .result import Alternative, CatalogRef, Quantity, ToolResult, fmt, ref
 from .schema import Accelerator
 
@@ -504,6 +504,14 @@ def run_on_hardware(
             label=f"{dtype.upper()} compute on {hw.gpu.label if hw.gpu else accelerator}",
             value=False,
         )
+    slow_half = (
+        slow_half_precision(cat.accelerator(accelerator), dtype)
+        if accelerator and hw.gpu is not None and not unsupported
+        else None
+    )
+    if slow_half:
+        warnings.append(slow_half + ".")
+        values["half_precision_note"] = Quantity(label="16-bit compute", value=slow_half)
     if bytes_per_param(dtype) < 2:
         bf16 = footprint(spec, "bf16", kv_dt, context, batch)
         values["memory_bf16_gb"] = Quantity(
@@ -893,6 +901,12 @@ def models_for_hardware(
     values: dict[str, Quantity] = {
         "models_fit": Quantity(label="Catalogued models that fit fully", value=len(full)),
     }
+    warnings: list[str] = []
+    if accelerator and hw.gpu is not None and dtype in ("bf16", "fp16"):
+        slow_half = slow_half_precision(cat.accelerator(accelerator), dtype)
+        if slow_half:
+            warnings.append(slow_half + ".")
+            values["half_precision_note"] = Quantity(label="16-bit compute", value=slow_half)
     if hw.gpu is not None and hw.gpu.kind != "cpu":
         values["device_memory_gb"] = Quantity(
             label=f"Usable by the GPU on {hw.label}", value=hw.gpu.total_gb, unit="GB"
@@ -923,5 +937,6 @@ def models_for_hardware(
         formula=["each model placed as in run_on_hardware; ranked by parameters"],
         assumptions=assumptions,
         refs=refs,
+        warnings=warnings,
         table=(full[:top] + offload[:2]) or None,
     )

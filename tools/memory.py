@@ -20,7 +20,7 @@ from .models import (
     resolve_model,
     weight_bytes,
 )
-from .quant import unsupported_on
+from .quant import slow_half_precision, unsupported_on
 from .result import Alternative, Quantity, ToolResult, fmt, ref
 from .schema import Accelerator, Instance
 
@@ -208,6 +208,9 @@ def inference_memory(
     unsupported = unsupported_on(acc, dtype) if acc is not None else None
     if unsupported:
         warnings.append(unsupported + ".")
+    slow_half = slow_half_precision(acc, dtype) if acc is not None and not unsupported else None
+    if slow_half:
+        warnings.append(slow_half + ".")
 
     layout = kv_layout(spec, bytes_per_param(kv_dt))
     kv_token_bytes = layout.bytes_per_token_full + layout.bytes_per_token_window
@@ -333,6 +336,8 @@ def inference_memory(
         values["format_supported"] = Quantity(
             label=f"{dtype.upper()} compute on {acc.name}", value=False
         )
+    if slow_half:
+        values["half_precision_note"] = Quantity(label="16-bit compute", value=slow_half)
     return ToolResult(
         tool="inference_memory",
         headline=headline,

@@ -145,6 +145,33 @@ def format_keys() -> list[str]:
     return list(FORMATS)
 
 
+# Formats whose matrix products run in 16-bit on a GPU: the weights as published, and the
+# Hugging Face quantizations whose kernels dequantize to FP16 (GGUF files use their own
+# integer and FP32 paths).
+HALF_PRECISION_COMPUTE = frozenset({"bf16", "fp16", "awq", "gptq", "nf4", "int8", "exl2"})
+SLOW_HALF_RATIO = 0.25  # FP16 below a quarter of FP32: a card without fast half precision
+
+
+def slow_half_precision(acc: Any, dtype: str) -> str | None:
+    """Why 16-bit compute is slow or missing on ``acc`` (Pascal's 1/64-rate FP16; BF16 before
+    Ampere), read from the catalog's TFLOPS figures, or None."""
+    if getattr(acc, "kind", None) != "gpu" or dtype.lower() not in HALF_PRECISION_COMPUTE:
+        return None
+    fp16, fp32 = acc.fp16_tflops, acc.fp32_tflops
+    if fp16 and fp32 and fp16 < SLOW_HALF_RATIO * fp32:
+        return (
+            f"{acc.name} computes FP16 at {fp16:g} TFLOPS against {fp32:g} in FP32 (about "
+            f"1/{round(fp32 / fp16)} the rate): engines that run in half precision are very slow "
+            "on it; llama.cpp GGUF files (FP32 and INT8 paths) or FP32 run at its real speed"
+        )
+    if dtype.lower() == "bf16" and acc.bf16_tflops is None and acc.vendor == "NVIDIA" and fp16:
+        return (
+            f"{acc.name} has no BF16 support (NVIDIA added it with Ampere): load the weights "
+            "in FP16 (the same memory)"
+        )
+    return None
+
+
 def unsupported_on(acc: Any, dtype: str) -> str | None:
     """Why ``acc`` cannot compute in ``dtype`` (FP8/FP4 on older GPUs), or None.
 

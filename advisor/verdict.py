@@ -143,6 +143,12 @@ def _hardware_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
             text += f" To run it all on the GPU: {change}."
         return Verdict(text, "yes_with_changes", nums)
     change = _first_change(r)
+    if change and _changes_pinned_format(spec, change):
+        text = (
+            f"No, not in {dtype}: {model} needs about {need} and {hw} has {have} usable. "
+            f"It would fit if you {change}."
+        )
+        return Verdict(text, "no", nums)
     if change:
         text = (
             f"Not in {dtype}: {model} needs about {need} and {hw} has {have} usable. "
@@ -151,6 +157,12 @@ def _hardware_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
         return Verdict(text, "yes_with_changes", nums)
     text = f"No: {model} in {dtype} needs about {need} and {hw} has only {have} usable."
     return Verdict(text, "no", nums)
+
+
+def _changes_pinned_format(spec: WorkloadSpec, change: str) -> bool:
+    """The user named the format ("unquantized", "AWQ", "in FP16") and the only way to fit is
+    another one: in their terms the answer is no, and the other format follows."""
+    return spec.dtype is not None and change.lower().startswith("quantize")
 
 
 def _with_bf16(spec: WorkloadSpec, r: ToolResult, v: Verdict) -> Verdict:
@@ -162,7 +174,7 @@ def _with_bf16(spec: WorkloadSpec, r: ToolResult, v: Verdict) -> Verdict:
     return Verdict(text, v.answer, v.key_numbers)
 
 
-def _memory_fit(r: ToolResult) -> Verdict:
+def _memory_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
     """inference_memory on named datacenter accelerators: yes / no / yes with a change."""
     if (v := _unsupported(r)) is not None:
         return v
@@ -183,6 +195,9 @@ def _memory_fit(r: ToolResult) -> Verdict:
     if r.alternatives:
         alt = r.alternatives[0]
         change = f"{alt.label[0].lower()}{alt.label[1:]}"
+        if _changes_pinned_format(spec, change):
+            text = f"No, not as asked: {r.headline} It would fit if you {change} ({alt.detail})."
+            return Verdict(text, "no", key_numbers(r))
         text = f"Not as asked: {r.headline} It fits if you {change} ({alt.detail})."
         return Verdict(text, "yes_with_changes", key_numbers(r))
     return Verdict(f"No: {r.headline}", "no", key_numbers(r))
@@ -410,7 +425,7 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
         elif r.tool == "serving_estimate" and spec.kind == "speed":
             v = _serving_speed(spec, r)
         elif r.tool == "inference_memory" and spec.kind in ("fit", "troubleshoot"):
-            v = _memory_fit(r)
+            v = _memory_fit(spec, r)
         if v is not None:
             note = _q(r, "half_precision_note")
             if note is not None:  # the card is slow in 16-bit: part of the answer

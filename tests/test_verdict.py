@@ -53,11 +53,25 @@ def test_fit_with_offload_says_how_many_layers(catalog):
 
 
 def test_no_fit_names_the_cheapest_change(catalog):
+    """No precision named: judged in bf16, and quantizing is the change that makes it work."""
     r = run_on_hardware("llama 3.1 70b", dtype="bf16", accelerator="rtx-4090", catalog=catalog)
-    v = compose(WorkloadSpec(kind="fit", dtype="bf16"), [r])
+    v = compose(WorkloadSpec(kind="fit"), [r])
     assert v.answer == "yes_with_changes"
     assert v.text.startswith("Not in bf16")
     assert r.alternatives[0].label in v.text
+
+
+def test_a_named_format_that_does_not_fit_is_a_no_with_the_format_that_would(catalog):
+    """'Can I run it unquantized / in AWQ?': another format is not their question, so the answer
+    is no, and the format that fits follows; offload in the same format stays a change."""
+    r = run_on_hardware("llama 3.1 70b", dtype="bf16", accelerator="rtx-4090", catalog=catalog)
+    v = compose(WorkloadSpec(kind="fit", dtype="bf16"), [r])
+    assert v.answer == "no"
+    assert v.text.startswith("No, not in bf16") and r.alternatives[0].label in v.text
+    same = run_on_hardware(
+        "llama 3.1 70b", dtype="q4_k_m", accelerator="rtx-4090", system_ram_gb=64, catalog=catalog
+    )
+    assert compose(WorkloadSpec(kind="fit", dtype="q4_k_m"), [same]).answer == "yes_with_changes"
 
 
 def test_assumed_precision_states_the_bf16_need(catalog):

@@ -211,7 +211,14 @@ def _speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     offload = _status(r) == "fits_with_offload"
     where = " with layers offloaded to system RAM" if offload else ""
     nums = key_numbers(r)
-    expect = f"about {fmt(float(speed.value), 'tokens/s')} ({_speed_range(speed)})"
+    expect = (
+        f"about {fmt(float(speed.value), 'tokens/s')} ({_speed_range(speed)}; one stream is "
+        "bound by memory bandwidth)"
+    )
+    four = _q(r, "decode_4bit_tokens_per_s")
+    if four is not None:
+        label = four.label.replace("Decode speed in ", "")
+        expect += f", or about {fmt(float(four.value), 'tokens/s')} in a 4-bit {label} file"
     seen = spec.observed_tokens_per_s
     if seen is None:
         pre = _q(r, "prefill_tokens_per_s")

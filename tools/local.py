@@ -76,6 +76,7 @@ QUANT_LADDER = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q3_k_m", "q2_k")  # llama.c
 # 8-bit (bitsandbytes LLM.int8 or FP8), then 4-bit GPTQ/AWQ or bitsandbytes NF4.
 HF_QUANT_LADDER = ("int8", "awq", "nf4")
 LADDERS = {"gguf": QUANT_LADDER, "hf": HF_QUANT_LADDER}
+FOUR_BIT = {"gguf": "q4_k_m", "hf": "awq"}  # the usual 4-bit download of each family
 
 Status = str  # "fits" | "fits_with_offload" | "needs_changes" | "does_not_fit"
 
@@ -504,6 +505,20 @@ def run_on_hardware(
             label=f"{dtype.upper()} compute on {hw.gpu.label if hw.gpu else accelerator}",
             value=False,
         )
+    four_bit = FOUR_BIT.get(formats, "q4_k_m")
+    if (
+        placement.status != "does_not_fit"
+        and bytes_per_param(dtype) > bytes_per_param(four_bit) * 1.5
+        and "decode_tokens_per_s" in values
+    ):
+        # one stream reads every weight once per token: fewer bytes, proportionally faster
+        fp4 = footprint(spec, four_bit, kv_dt, context, batch)
+        p4 = place(fp4, hw.gpu, hw.host)
+        if p4.status != "does_not_fit":
+            mid4, _, _ = decode_tokens_per_s(spec, fp4, context, hw.gpu, hw.host, p4)
+            values["decode_4bit_tokens_per_s"] = Quantity(
+                label=f"Decode speed in {_format_label(four_bit)}", value=mid4, unit="tokens/s"
+            )
     slow_half = (
         slow_half_precision(cat.accelerator(accelerator), dtype)
         if accelerator and hw.gpu is not None and not unsupported

@@ -548,6 +548,7 @@ CONTEXT_RULES = (
     r"\b(\d{3,7})\s*(?:-?token)s?\s*(?:per (?:request|sequence|prompt)|context|ctx)\b",
     r"\b(?:max )?(?:model len(?:gth)?|context (?:length|size|window)|ctx len|"
     r"seq(?:uence)? len(?:gth)?)\s*(?:of|is|=|:|to)?\s*(\d{3,7})\b",
+    r"\b(?:context|ctx)\s*(?:to|of|=|:)\s*(\d{3,7})\b",  # "set the context to 16384"
 )
 
 

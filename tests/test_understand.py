@@ -260,6 +260,7 @@ ROUTES = [
     ("vLLM --tensor-parallel-size 2 on A100s", {"num_accelerators": 2}),
     ("TP 4, model len 1000, on a 4x 4090 rig", {"context_tokens": 1000, "num_accelerators": 4}),
     ("Can I run this on AWS Lambda to reduce GPU cost?", {"provider": "aws"}),
+    ("If I set the context to 16384, llama 3 8b OOMs", {"context_tokens": 16384}),
     (
         "Mixtral AWQ on a 3090 with --gpu-memory-utilization 0.5 OOMs",
         {"memory_fraction": 0.5, "engine": "vllm"},

@@ -572,8 +572,9 @@ class Router:
     def _hardware(self, question: str, tokens: list[str], spec: WorkloadSpec) -> None:
         """The accelerator named, how many, and the memory the user says it has."""
         text = question.lower()
-        a = self._match(tokens, self._accs, max_n=5)
         named = self._all_matches(tokens, self._accs)
+        # the card named first is the one they have ("10g on T4 ... also tried a 4090")
+        a = named[0] if named else None
         subject: str | None = None
         if len({k for k, _, _ in named}) > 1:
             # "I have a 3050 ... I might buy a 4090": the card to buy or asked about is the

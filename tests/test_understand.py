@@ -261,7 +261,7 @@ ROUTES = [
     ("TP 4, model len 1000, on a 4x 4090 rig", {"context_tokens": 1000, "num_accelerators": 4}),
     ("Can I run this on AWS Lambda to reduce GPU cost?", {"provider": "aws"}),
     ("If I set the context to 16384, llama 3 8b OOMs", {"context_tokens": 16384}),
-    ("10g vram on T4 ... I also tried on rtx 4090", {"accelerator": "t4"}),  # named first
+    ("10g vram on a 3090 ... I also tried on rtx 4090", {"accelerator": "rtx-3090"}),
     (
         "Mixtral AWQ on a 3090 with --gpu-memory-utilization 0.5 OOMs",
         {"memory_fraction": 0.5, "engine": "vllm"},

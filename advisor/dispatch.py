@@ -179,6 +179,8 @@ def _training_call(
     accelerator: str | None = None,
     device_memory_gb: float | None = None,
     seq_len: int | None = None,
+    zero_stage: int | None = None,
+    offload_optimizer: bool | None = None,
 ) -> ToolCall:
     """training_memory with checkpointing on, and ZeRO-3 for a full fine-tune on several GPUs."""
     args: dict[str, Any] = {
@@ -195,6 +197,10 @@ def _training_call(
         args["seq_len"] = seq_len
     if num_gpus > 1 and method == "full":
         args["zero_stage"] = 3
+    if zero_stage is not None:
+        args["zero_stage"] = zero_stage  # as they configured it
+    if offload_optimizer and method == "full":
+        args["offload_optimizer"] = True
     return ToolCall("training_memory", args)
 
 
@@ -251,6 +257,8 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
             accelerator=spec.accelerator,
             device_memory_gb=None if spec.accelerator else spec.device_memory_gb,
             seq_len=spec.context_tokens,
+            zero_stage=spec.zero_stage,
+            offload_optimizer=spec.offload_optimizer,
         )
         p.assumptions.append("Activation checkpointing on; micro-batch 1.")
         p.calls.append(call)
@@ -376,6 +384,13 @@ def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
     model = _model_ref(spec)
     if spec.kind in ("fit", "speed") and not intents & NEEDS_MODEL:
         intents.add("size")
+    if (
+        "size" in intents
+        and (spec.workload in TRAINING_WORKLOADS or spec.method)
+        and ("serve" not in intents)
+    ):
+        # "fine-tuning a 7B model needs 112 GB?": the memory of the training job
+        intents = (intents - {"size"}) | {"train"}
     sizing = bool(SIZING_RE.search(question.lower()))
     if (
         model is None

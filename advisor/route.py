@@ -61,6 +61,10 @@ class WorkloadSpec(BaseModel):
     # The situation: the hardware the user has, the format, the workload and the engine.
     kind: QuestionKind | None = Field(default=None, description="the kind of question")
     device_memory_gb: float | None = Field(default=None, description="per device, as stated")
+    zero_stage: int | None = Field(default=None, description="DeepSpeed ZeRO stage named")
+    offload_optimizer: bool | None = Field(
+        default=None, description="optimizer states offloaded to CPU (DeepSpeed offload_optimizer)"
+    )
     memory_fraction: float | None = Field(
         default=None,
         description="share of each GPU the engine may use (vLLM --gpu-memory-utilization)",
@@ -459,7 +463,9 @@ class Router:
         else:
             size = re.search(
                 r"\b(\d+(?:\.\d+)?)\s*(b|bn|billion)\b(?!\s*tokens)", text
-            ) or re.search(r"\b(\d+(?:\.\d+)?)\s*(m|million)\b\s*[- ]?param", text)
+            ) or re.search(
+                r"\b(\d+(?:\.\d+)?)\s*(m|million)\b\s*[- ]?(?:total\s+|trainable\s+)?param", text
+            )
             params = _scaled(size.group(1), size.group(2)) / 1e9 if size else None
             family_model = self._family_with_size(text, params) if params else None
             default = next(
@@ -752,6 +758,7 @@ class Router:
             spec.workload = "inference"  # no training named: running the model is the default
         spec.kv_dtype = understand.kv_dtype(text)
         spec.memory_fraction = understand.memory_fraction(text)
+        spec.zero_stage, spec.offload_optimizer = understand.deepspeed_settings(text)
         dtype = understand.weight_dtype(understand.strip_kv_mentions(text))
         if dtype is not None:
             spec.dtype = dtype

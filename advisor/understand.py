@@ -227,7 +227,8 @@ VRAM_RULES = (
     r"\b\d{1,2}\s*x\s*" + _GB,  # "3x24 GB": the memory of each card
     _GB + r"\s*(?:of\s+)?(?:vram|v-ram|gpu memory|gpu ram|video memory|graphics memory|"
     r"hbm\w*|gddr\w*|dedicated)",
-    _GB + r"\s*(?:\w+\s+){0,2}?(?:card|gpu|graphics card|video card)s?\b",
+    # "a 24GB card"; not "18.08GB per GPU" (what a job takes on each)
+    _GB + r"\s*(?:(?!per\b|each\b|on\b)\w+\s+){0,2}?(?:card|gpu|graphics card|video card)s?\b",
     r"(?:vram|gpu memory)\s*(?:of|is|:|=)?\s*" + _GB,
     # "显存为24G" is the card's memory; "使用显存为120G" / "占用显存" is what a job used
     r"(?<!使用)(?<!占用)(?<!需要)(?<!用了)显存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
@@ -559,6 +560,31 @@ MEMORY_FRACTION_RE = re.compile(
     r"\s*[= :]\s*(0?\.\d+|1(?:\.0+)?)\b",
     re.I,
 )
+
+
+# DeepSpeed settings said in a question: "zero2", "ZeRO stage 3", "zero_stage": 2,
+# "offload_optimizer=cpu", "offload_optimizer": {"device": "cpu"}.
+ZERO_STAGE_RULES = (
+    r"\bzero[-_ ]?(?:stage[-_ ]?)?\"?:?\s*\"?([0-3])\b",
+    r"\bstage[-_ ]?([1-3]) zero\b|\bdeepspeed (?:zero )?stage[-_ ]?([1-3])\b",
+    r"zero_optimization\W{0,12}stage\W{0,4}([0-3])\b",
+)
+OFFLOAD_OPTIMIZER_RE = re.compile(
+    r"offload[-_ ]optimi[sz]er\W{0,6}(?:device\W{0,5})?(?:cpu|nvme|true)|optimi[sz]er offload|"
+    r"offload(?:ing)? (?:the )?optimi[sz]er",
+    re.I,
+)
+
+
+def deepspeed_settings(text: str) -> tuple[int | None, bool | None]:
+    """(ZeRO stage, optimizer offloaded) if the question states them."""
+    stage = None
+    for rule in ZERO_STAGE_RULES:
+        if m := re.search(rule, text, re.I):
+            stage = int(next(g for g in m.groups() if g))
+            break
+    offload = True if OFFLOAD_OPTIMIZER_RE.search(text) else None
+    return stage, offload
 
 
 def memory_fraction(text: str) -> float | None:

@@ -261,6 +261,18 @@ ROUTES = [
     ("TP 4, model len 1000, on a 4x 4090 rig", {"context_tokens": 1000, "num_accelerators": 4}),
     ("Can I run this on AWS Lambda to reduce GPU cost?", {"provider": "aws"}),
     ("If I set the context to 16384, llama 3 8b OOMs", {"context_tokens": 16384}),
+    # DeepSpeed settings; a job's memory per GPU is not the card's; "9708M total params"
+    (
+        "4 * A100-SXM4-40GB, deepspeed zero2, offload_optimizer=cpu, 全参微调 OOM; "
+        "Model with 9708M total params, 18.08GB per GPU",
+        {
+            "zero_stage": 2,
+            "offload_optimizer": True,
+            "device_memory_gb": None,
+            "params_b": 9.708,
+            "num_accelerators": 4,
+        },
+    ),
     ("10g vram on a 3090 ... I also tried on rtx 4090", {"accelerator": "rtx-3090"}),
     (
         "Mixtral AWQ on a 3090 with --gpu-memory-utilization 0.5 OOMs",

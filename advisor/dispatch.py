@@ -14,6 +14,7 @@ from typing import Any
 from advisor import understand
 from advisor.errors import AdvisorError
 from advisor.route import WorkloadSpec
+from advisor.tools.availability import match_cloud_errors
 from advisor.tools.catalog import Catalog
 from advisor.tools.local import is_apple
 from advisor.tools.registry import CALCULATORS
@@ -208,6 +209,14 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
     """Plan from the kind of question and the user's situation; False = use the intents."""
     kind, model = spec.kind, _model_ref(spec)
     training = spec.workload in TRAINING_WORKLOADS or spec.method is not None
+    stuck = model is None and not training
+    if stuck and match_cloud_errors(question, spec.provider):
+        # a GPU that will not start: which wall it hit (offering, quota, capacity)
+        args: dict[str, Any] = {"error": question}
+        if spec.provider:
+            args["provider"] = spec.provider
+        p.calls.append(ToolCall("diagnose_availability", args))
+        return True
     if kind in GUIDANCE_KINDS and model is None:
         return True  # answered from the guides; no calculator needs the user's numbers
     if kind in GUIDANCE_KINDS:

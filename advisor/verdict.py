@@ -425,6 +425,8 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
                 v = _with_bf16(spec, r, v)
         elif r.tool == "training_memory":
             v = _training_fit(spec, r)
+        elif r.tool == "diagnose_availability":
+            return Verdict(r.headline, "info", [])
         elif r.tool == "models_for_hardware" and spec.kind == "troubleshoot":
             return _hardware_limit(r)
         elif r.tool == "models_for_hardware":

@@ -13,6 +13,7 @@ sources and ``as_of`` dates, warnings and alternatives; ``result.summary()`` and
 
 from __future__ import annotations
 
+from .availability import diagnose_availability
 from .catalog import Catalog, load_catalog
 from .cost import compare_options, cost_per_million_tokens, job_cost
 from .decision import FACTORS, decide
@@ -38,6 +39,7 @@ __all__ = [
     "compare_options",
     "cost_per_million_tokens",
     "decide",
+    "diagnose_availability",
     "energy_estimate",
     "get_accelerator",
     "get_instance",

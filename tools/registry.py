@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .availability import diagnose_availability
 from .cost import compare_options, cost_per_million_tokens, job_cost
 from .decision import decide
 from .local import models_for_hardware, run_on_hardware
@@ -47,5 +48,6 @@ CALCULATORS: dict[str, Calculator] = {
         Calculator("energy_estimate", energy_estimate),
         Calculator("storage_estimate", storage_estimate),
         Calculator("decide", decide, takes_catalog=False, model_callable=False, generic_cli=False),
+        Calculator("diagnose_availability", diagnose_availability, takes_catalog=False),
     )
 }

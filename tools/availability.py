@@ -1,0 +1,137 @@
+"""Cloud GPU launch errors: which wall was hit (offering, quota or capacity) and the fix.
+
+A quota increase never creates hardware, and more capacity never lifts a quota: the first step
+with a GPU that will not start is to tell which of the three it is. The signatures live in
+``knowledge/catalog/cloud-errors.yaml`` with the provider documentation each comes from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from advisor.errors import CatalogError, InvalidInputError
+
+from .catalog import default_catalog_dir
+from .result import CatalogRef, Quantity, ToolResult
+from .schema import Source
+
+ERRORS_FILE = "cloud-errors.yaml"
+MAX_TEXT = 20_000
+Wall = Literal["offering", "quota", "capacity", "scheduling"]
+WALL_WORDS = {
+    "offering": "not offered there",
+    "quota": "a quota limit",
+    "capacity": "out of capacity",
+    "scheduling": "a scheduling failure",
+}
+
+
+class CloudError(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    provider: Literal["aws", "gcp", "azure"] | None
+    wall: Wall
+    patterns: list[str] = Field(min_length=1)
+    meaning: str = Field(min_length=20)
+    fix: str = Field(min_length=20)
+    as_of: dt.date
+    sources: list[Source] = Field(min_length=1)
+
+    def first_match(self, text: str) -> int | None:
+        """Where the earliest of this error's patterns occurs in ``text``, or None."""
+        at = [m.start() for p in self.patterns if (m := re.search(p, text, re.I))]
+        return min(at) if at else None
+
+
+class CloudErrors(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: int
+    errors: list[CloudError]
+
+
+@functools.lru_cache(maxsize=4)
+def load_cloud_errors(directory: str | None = None) -> tuple[CloudError, ...]:
+    path = Path(directory or default_catalog_dir()) / ERRORS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        table = CloudErrors.model_validate(data)
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise CatalogError(f"{path}: {exc}") from exc
+    for row in table.errors:
+        for pattern in row.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise CatalogError(f"{path}: {row.id}: bad pattern {pattern!r}: {exc}") from exc
+    return tuple(table.errors)
+
+
+def match_cloud_errors(text: str, provider: str | None = None) -> list[CloudError]:
+    """The known error signatures in ``text``, in the order they occur (the error quoted first
+    is the one the user hit), of ``provider`` (or any provider) when it is known."""
+    text = text[:MAX_TEXT]
+    hits = [
+        (at, n, e)
+        for n, e in enumerate(load_cloud_errors())
+        if (at := e.first_match(text)) is not None
+    ]
+    found = [e for _, _, e in sorted(hits, key=lambda h: (h[0], h[1]))]
+    if provider:
+        found = [e for e in found if e.provider in (provider, None)] or found
+    return found
+
+
+def diagnose_availability(error: str, provider: str | None = None) -> ToolResult:
+    """Which wall a GPU that will not start has hit, from its error text or description.
+
+    Example: "VcpuLimitExceeded ... g5.xlarge" is the AWS On-Demand vCPU quota of the G and VT
+    family in that Region: request it in Service Quotas; "ZONE_RESOURCE_POOL_EXHAUSTED" is a
+    stockout in that zone: try another.
+    """
+    if not isinstance(error, str) or not error.strip():
+        raise InvalidInputError(
+            "error must be the error message or a description of it.",
+            hint='pass the text the cloud returned, e.g. "VcpuLimitExceeded".',
+        )
+    found = match_cloud_errors(error, provider)
+    if not found:
+        raise InvalidInputError(
+            "no known cloud GPU error in the text.",
+            hint="quote the error code (e.g. InsufficientInstanceCapacity, "
+            "ZONE_RESOURCE_POOL_EXHAUSTED, QuotaExceeded, SkuNotAvailable).",
+        )
+    first = found[0]
+    headline = f"This is {WALL_WORDS[first.wall]}: {first.meaning} Fix: {first.fix}"
+    values = {
+        "wall": Quantity(label="What was hit", value=first.wall),
+        "signatures": Quantity(label="Known errors matched", value=len(found)),
+    }
+    refs = [
+        CatalogRef(catalog="cloud-errors", row=e.id, as_of=e.as_of, sources=list(e.sources))
+        for e in found[:3]
+    ]
+    return ToolResult(
+        tool="diagnose_availability",
+        headline=headline,
+        inputs={"provider": provider, "matched": [e.id for e in found[:3]]},
+        values=values,
+        formula=["the error text matched against the providers' documented error signatures"],
+        assumptions=[
+            "Offering, quota and capacity are different walls: a quota increase creates no "
+            "hardware, and capacity elsewhere does not lift a quota."
+        ],
+        refs=refs,
+        table=[
+            {"error": e.id, "wall": e.wall, "meaning": e.meaning, "fix": e.fix} for e in found[1:3]
+        ]
+        or None,
+    )

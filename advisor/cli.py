@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, UnknownNameError
 
 app = typer.Typer(
     name="advisor",
@@ -41,8 +41,19 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _cli_text(exc: AdvisorError) -> str:
+    """The error as the CLI prints it: hints that name CLI commands are added here.
+
+    The calculators raise with neutral hints (they are called from the API and the UI too);
+    only the CLI knows that ``advisor catalog list`` shows what is catalogued.
+    """
+    if isinstance(exc, UnknownNameError) and not exc.suggestions:
+        return f"{exc.message} Run `advisor catalog list {exc.kind}s` to see what is catalogued."
+    return str(exc)
+
+
 def _fail(exc: AdvisorError) -> typing.NoReturn:
-    err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    err.print(f"[red]error:[/red] {_cli_text(exc)}", markup=True, highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -678,7 +689,7 @@ def chat(
             if final is not None:
                 history.append(final)
         except AdvisorError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(f"[red]error:[/red] {_cli_text(exc)}", highlight=False)
 
 
 @eval_app.command("citations")
@@ -759,7 +770,7 @@ def main() -> None:
     try:
         app()
     except AdvisorError as exc:  # pragma: no cover - commands catch their own
-        err.print(f"error: {exc}")
+        err.print(f"error: {_cli_text(exc)}")
         sys.exit(2)
 
 

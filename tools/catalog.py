@@ -1,7 +1,7 @@
 """Loading and looking up the versioned catalogs shipped in ``advisor.knowledge``.
 
 The catalogs are YAML files validated by the models in :mod:`advisor.tools.schema`.
-A malformed row raises :class:`~advisor.errors.CatalogError` naming the file, the row
+A malformed row raises :class:`~advisor.tools.errors.CatalogError` naming the file, the row
 (index and id/name) and the field. Loading is cached per directory; pass ``directory``
 to use another copy of the catalogs (tests do).
 """
@@ -21,8 +21,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from advisor.errors import CatalogError, UnknownNameError
-
+from .errors import CatalogError, UnknownNameError
 from .schema import (
     Accelerator,
     AcceleratorCatalog,

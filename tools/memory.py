@@ -8,10 +8,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from advisor.errors import InvalidInputError
-
 from . import checks
 from .catalog import Catalog, load_catalog
+from .errors import InvalidInputError
 from .models import (
     ModelRef,
     ModelSpec,

@@ -23,7 +23,6 @@ import base64
 import contextlib
 import json
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -387,14 +386,6 @@ class KnowledgeStore:
                 col.delete(ids=stale)
         return len(chunks)
 
-    def remove_document(self, name: str, doc_id: str) -> int:
-        col = self.collection(name)
-        old = col.get(where={"doc_id": doc_id}, include=[])
-        if old["ids"]:
-            with self._writing():
-                col.delete(ids=old["ids"])
-        return len(old["ids"])
-
     def all_chunks(self, name: str = GUIDES) -> list[tuple[str, str, dict[str, Any]]]:
         got = self.collection(name).get(include=["documents", "metadatas"])
         return [
@@ -418,11 +409,3 @@ class KnowledgeStore:
 
 def _add(timings: dict[str, float], key: str, seconds: float) -> None:
     timings[key] = timings.get(key, 0.0) + seconds
-
-
-def wipe_local_index(settings: Settings) -> None:
-    """Delete the embedded index folder (used by --rebuild when files are corrupt)."""
-    path = Path(settings.data_dir) / "chroma"
-    if path.exists():
-        shutil.rmtree(path)
-    shutil.rmtree(Path(settings.data_dir) / CACHE_DIR, ignore_errors=True)

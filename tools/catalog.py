@@ -8,7 +8,6 @@ to use another copy of the catalogs (tests do).
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import functools
 import re
@@ -359,10 +358,6 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
 
 def clear_cache() -> None:
     _load.cache_clear()
-
-
-def price_age_days(as_of: dt.date, today: dt.date | None = None) -> int:
-    return ((today or dt.date.today()) - as_of).days
 
 
 if __name__ == "__main__":  # python -m advisor.tools.catalog FILE... | (no args: whole catalog)

@@ -5,7 +5,6 @@ Units: GB = 10^9 bytes throughout (as accelerator datasheets count).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from . import checks
@@ -425,7 +424,3 @@ def _alternatives(
 
 def weights_gb(spec: ModelSpec, dtype: str) -> float:
     return weight_bytes(spec, dtype) / GB
-
-
-def ceil_pow2(n: float) -> int:
-    return 1 << max(0, math.ceil(math.log2(max(1.0, n))))

@@ -42,10 +42,6 @@ class _Monthly:
             self.capex + self.network + self.maintenance + self.power + self.colocation + self.staff
         )
 
-    @property
-    def fixed_opex(self) -> float:
-        return self.maintenance + self.colocation + self.staff
-
 
 def _monthly(
     server: OnPremServer,

@@ -20,22 +20,9 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
+from typer.core import TyperGroup
 
 from advisor.errors import AdvisorError, UnknownNameError
-
-app = typer.Typer(
-    name="advisor",
-    help="AI Infra Advisor: size, price and place AI workloads (cloud or on-prem).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-calc_app = typer.Typer(
-    help="Run a calculator. `advisor calc TOOL --help` lists its options.", no_args_is_help=True
-)
-catalog_app = typer.Typer(help="Browse and check the catalogs.", no_args_is_help=True)
-app.add_typer(calc_app, name="calc")
-app.add_typer(catalog_app, name="catalog")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -52,9 +39,35 @@ def _cli_text(exc: AdvisorError) -> str:
     return str(exc)
 
 
-def _fail(exc: AdvisorError) -> typing.NoReturn:
-    err.print(f"[red]error:[/red] {_cli_text(exc)}", markup=True, highlight=False)
-    raise typer.Exit(code=2)
+class _UserErrors(TyperGroup):
+    """The root command: a user mistake raised anywhere below it is converted here, once.
+
+    It prints one ``error: ...`` line (with the CLI's hint) on stderr and exits 2; any other
+    exception is a bug and keeps its traceback.
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
+        try:
+            return super().invoke(ctx)
+        except AdvisorError as exc:
+            err.print(f"[red]error:[/red] {_cli_text(exc)}", markup=True, highlight=False)
+            raise typer.Exit(code=2) from None
+
+
+app = typer.Typer(
+    cls=_UserErrors,
+    name="advisor",
+    help="AI Infra Advisor: size, price and place AI workloads (cloud or on-prem).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+calc_app = typer.Typer(
+    help="Run a calculator. `advisor calc TOOL --help` lists its options.", no_args_is_help=True
+)
+catalog_app = typer.Typer(help="Browse and check the catalogs.", no_args_is_help=True)
+app.add_typer(calc_app, name="calc")
+app.add_typer(catalog_app, name="catalog")
 
 
 def _tool_command(name: str, func: Callable[..., Any]) -> None:
@@ -86,10 +99,7 @@ def _tool_command(name: str, func: Callable[..., Any]) -> None:
     def command(**kwargs: Any) -> None:
         as_json = kwargs.pop("as_json")
         kwargs = {k: v for k, v in kwargs.items() if not (isinstance(v, list) and not v)}
-        try:
-            result = func(**kwargs)
-        except AdvisorError as exc:
-            _fail(exc)
+        result = func(**kwargs)
         if as_json:
             out.print_json(result.model_dump_json())
         else:
@@ -129,10 +139,7 @@ def calc_decide(
     from advisor.tools import decide
 
     answers = {k: v for k, v in locals().items() if k != "as_json" and k != "decide" and v != 3}
-    try:
-        result = decide(**answers)
-    except AdvisorError as exc:
-        _fail(exc)
+    result = decide(**answers)
     if as_json:
         out.print_json(result.model_dump_json())
     else:
@@ -200,10 +207,7 @@ def catalog_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List catalog rows with their as_of dates."""
-    try:
-        rows = _rows(kind)
-    except AdvisorError as exc:
-        _fail(exc)
+    rows = _rows(kind)
     key = kind.rstrip("s") + "s"
     if provider and key == "instances":
         rows = [r for r in rows if r.provider == provider.lower()]
@@ -237,22 +241,19 @@ def catalog_show(
 
     cat = load_catalog()
     key = kind.rstrip("s")
-    try:
-        if key == "accelerator":
-            row: Any = cat.accelerator(name)
-        elif key == "model":
-            row = cat.model(name)
-        elif key == "instance":
-            row = cat.instance(provider, name)
-        elif key == "server":
-            row = cat.server(name)
-        else:
-            raise AdvisorError(
-                f"Unknown catalog kind {kind!r}.",
-                hint="use accelerator, instance, model or server.",
-            )
-    except AdvisorError as exc:
-        _fail(exc)
+    if key == "accelerator":
+        row: Any = cat.accelerator(name)
+    elif key == "model":
+        row = cat.model(name)
+    elif key == "instance":
+        row = cat.instance(provider, name)
+    elif key == "server":
+        row = cat.server(name)
+    else:
+        raise AdvisorError(
+            f"Unknown catalog kind {kind!r}.",
+            hint="use accelerator, instance, model or server.",
+        )
     import yaml
 
     out.print(yaml.safe_dump(row.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
@@ -287,11 +288,8 @@ def catalog_check(
     try:
         day = dt.date.fromisoformat(today) if today else None
     except ValueError:
-        _fail(AdvisorError(f"--today {today!r} is not a date.", hint="use YYYY-MM-DD."))
-    try:
-        report = check_catalog(directory, max_age_days=max_age_days, today=day)
-    except AdvisorError as exc:
-        _fail(exc)
+        raise AdvisorError(f"--today {today!r} is not a date.", hint="use YYYY-MM-DD.") from None
+    report = check_catalog(directory, max_age_days=max_age_days, today=day)
     if as_json:
         out.print_json(json.dumps(report.to_dict(), default=str))
     else:
@@ -342,10 +340,8 @@ def bench(
     from advisor.bench import bench_cold, bench_retrieval, bench_tools
 
     if what not in ("tools", "cold", "retrieval", "answers"):
-        _fail(
-            AdvisorError(
-                f"Unknown benchmark {what!r}.", hint="use: tools, cold, retrieval, answers."
-            )
+        raise AdvisorError(
+            f"Unknown benchmark {what!r}.", hint="use: tools, cold, retrieval, answers."
         )
     table = Table(title=f"advisor bench {what}")
     for col in ("measurement", "runs", "p50 ms", "p95 ms", "target ms", "meets target"):
@@ -447,17 +443,14 @@ def index(
     """Index the curated guides (incremental: unchanged guides are skipped)."""
     if ctx.invoked_subcommand is not None:
         return
-    try:
-        kb = _knowledge_base()
-        with _progress_bar("Indexing") as bar:
-            task = bar.add_task("", total=len(kb.guides()))
+    kb = _knowledge_base()
+    with _progress_bar("Indexing") as bar:
+        task = bar.add_task("", total=len(kb.guides()))
 
-            def tick(label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, description=label)
+        def tick(label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=label)
 
-            report = kb.build(rebuild=rebuild, progress=tick)
-    except AdvisorError as exc:
-        _fail(exc)
+        report = kb.build(rebuild=rebuild, progress=tick)
     s = report.sync
     out.print(
         f"{report.guides} guides, {report.chunks} chunks in the index: {len(s.added)} added, "
@@ -473,17 +466,14 @@ def index_add(
     paths: list[Path] = typer.Argument(..., help="Files or folders (md, txt, html, pdf)."),
 ) -> None:
     """Add your own documents to a separate collection (cited as user-supplied)."""
-    try:
-        kb = _knowledge_base()
-        with _progress_bar("Adding") as bar:
-            task = bar.add_task("", total=None)
+    kb = _knowledge_base()
+    with _progress_bar("Adding") as bar:
+        task = bar.add_task("", total=None)
 
-            def tick(label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, description=label)
+        def tick(label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=label)
 
-            report = kb.add_documents(list(paths), progress=tick)
-    except AdvisorError as exc:
-        _fail(exc)
+        report = kb.add_documents(list(paths), progress=tick)
     out.print(f"{len(report.added)} document(s), {report.chunks} chunks added.")
     for problem in report.errors:
         err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False)
@@ -501,12 +491,9 @@ def search(
 ) -> None:
     """Search the knowledge base and show passages with their scores."""
     if mode not in ("hybrid", "bm25", "dense"):
-        _fail(AdvisorError(f"Unknown mode {mode!r}.", hint="use hybrid, bm25 or dense."))
-    try:
-        kb = _knowledge_base()
-        res = kb.search(query, k, mode=mode, stages=stage or None)
-    except AdvisorError as exc:
-        _fail(exc)
+        raise AdvisorError(f"Unknown mode {mode!r}.", hint="use hybrid, bm25 or dense.")
+    kb = _knowledge_base()
+    res = kb.search(query, k, mode=mode, stages=stage or None)
     if as_json:
         from dataclasses import asdict
 
@@ -572,21 +559,16 @@ def _run_evals(which: str, backend: str, out_dir: Path) -> None:
     backends = [b.strip() for b in backend.split(",") if b.strip()]
     bad = [b for b in backends if b not in ("none", "local", "openai")]
     if bad or not backends:
-        _fail(AdvisorError(f"Unknown backend(s) {bad}.", hint="use none, local or openai."))
-    try:
-        with _progress_bar("Evaluating") as bar:
-            task = bar.add_task("", total=None)
-            text, ok = run_evals(
-                which,
-                backends,
-                out_dir,
-                Settings(),
-                progress=lambda label, d, t: bar.update(
-                    task, completed=d, total=t, description=label
-                ),
-            )
-    except AdvisorError as exc:
-        _fail(exc)
+        raise AdvisorError(f"Unknown backend(s) {bad}.", hint="use none, local or openai.")
+    with _progress_bar("Evaluating") as bar:
+        task = bar.add_task("", total=None)
+        text, ok = run_evals(
+            which,
+            backends,
+            out_dir,
+            Settings(),
+            progress=lambda label, d, t: bar.update(task, completed=d, total=t, description=label),
+        )
     out.print(Markdown(text.split("### Failures")[0].split("## Misclassified")[0]))
     out.print(
         f"Report: {out_dir / 'report.md'}, {out_dir / 'report.json'}, {out_dir / 'scores.png'}"
@@ -604,20 +586,17 @@ def eval_retrieval(
     from advisor.evals.retrieval import load_set, run_retrieval_eval, write_report
     from advisor.retrieve import COVERAGE_THRESHOLD
 
-    try:
-        kb = _knowledge_base()
-        kb.ensure_index()
-        data = load_set(cases)
-        with _progress_bar("Evaluating") as bar:
-            task = bar.add_task("", total=None)
-            report = run_retrieval_eval(
-                kb.retriever.search,
-                data,
-                threshold=COVERAGE_THRESHOLD,
-                progress=lambda d, t: bar.update(task, completed=d, total=t),
-            )
-    except AdvisorError as exc:
-        _fail(exc)
+    kb = _knowledge_base()
+    kb.ensure_index()
+    data = load_set(cases)
+    with _progress_bar("Evaluating") as bar:
+        task = bar.add_task("", total=None)
+        report = run_retrieval_eval(
+            kb.retriever.search,
+            data,
+            threshold=COVERAGE_THRESHOLD,
+            progress=lambda d, t: bar.update(task, completed=d, total=t),
+        )
     md, js = write_report(report, out_dir)
     out.print(Markdown(report.to_markdown().split("## Failures")[0]))
     out.print(f"Report: {md} and {js}")
@@ -639,25 +618,22 @@ def ask(
 ) -> None:
     """Ask one question; numbers come from the calculators, guidance from cited guides."""
     if backend and backend not in ("local", "openai", "none"):
-        _fail(AdvisorError(f"Unknown backend {backend!r}.", hint="use local, openai or none."))
-    try:
-        advisor = _advisor(backend)
-        if as_json:
-            answer = advisor.ask(question)
-            out.print_json(answer.model_dump_json())
-            return
-        final = None
-        for item in advisor.stream(question):
-            if isinstance(item, str):
-                sys.stdout.write(item)
-                sys.stdout.flush()
-            else:
-                final = item
-        sys.stdout.write("\n")
-        for w in final.warnings if final else []:
-            err.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
-    except AdvisorError as exc:
-        _fail(exc)
+        raise AdvisorError(f"Unknown backend {backend!r}.", hint="use local, openai or none.")
+    advisor = _advisor(backend)
+    if as_json:
+        answer = advisor.ask(question)
+        out.print_json(answer.model_dump_json())
+        return
+    final = None
+    for item in advisor.stream(question):
+        if isinstance(item, str):
+            sys.stdout.write(item)
+            sys.stdout.flush()
+        else:
+            final = item
+    sys.stdout.write("\n")
+    for w in final.warnings if final else []:
+        err.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
 
 
 @app.command("chat")
@@ -665,10 +641,7 @@ def chat(
     backend: str = typer.Option(None, "--backend", help="local | openai | none"),
 ) -> None:
     """A conversation in the terminal; follow-ups inherit the earlier questions' details."""
-    try:
-        advisor = _advisor(backend)
-    except AdvisorError as exc:
-        _fail(exc)
+    advisor = _advisor(backend)
     history: list[Any] = []
     out.print("AI Infra Advisor. Ask a question; an empty line or Ctrl-D quits.")
     while True:
@@ -688,7 +661,7 @@ def chat(
                     final = item
             if final is not None:
                 history.append(final)
-        except AdvisorError as exc:
+        except AdvisorError as exc:  # one question's mistake does not end the conversation
             err.print(f"[red]error:[/red] {_cli_text(exc)}", highlight=False)
 
 
@@ -703,15 +676,12 @@ def eval_citations(
     from advisor.evals.citations import load_citation_set, run_citation_eval
     from advisor.verify import Verifier
 
-    try:
-        settings = Settings()
-        embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device)
-        verifier = Verifier(
-            embedder, threshold if threshold is not None else settings.support_threshold
-        )
-        report = run_citation_eval(verifier, load_citation_set())
-    except AdvisorError as exc:
-        _fail(exc)
+    settings = Settings()
+    embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device)
+    verifier = Verifier(
+        embedder, threshold if threshold is not None else settings.support_threshold
+    )
+    report = run_citation_eval(verifier, load_citation_set())
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "citations_report.md").write_text(report.to_markdown(), encoding="utf-8")
     (out_dir / "citations_report.json").write_text(report.to_json(), encoding="utf-8")
@@ -729,33 +699,30 @@ def serve(
 ) -> None:
     """Start the web app (chat, calculators, catalog) on embedded defaults."""
     if share not in ("never", "link"):
-        _fail(AdvisorError(f"Unknown --share value {share!r}.", hint="use never or link."))
-    try:
-        advisor = _advisor(backend)
-        if advisor.kb.store.count() == 0:
-            with _progress_bar("Building the index") as bar:
-                task = bar.add_task("", total=None)
-                advisor.kb.ensure_index(
-                    progress=lambda label, d, t: bar.update(
-                        task, completed=d, total=t, description=label
-                    )
+        raise AdvisorError(f"Unknown --share value {share!r}.", hint="use never or link.")
+    advisor = _advisor(backend)
+    if advisor.kb.store.count() == 0:
+        with _progress_bar("Building the index") as bar:
+            task = bar.add_task("", total=None)
+            advisor.kb.ensure_index(
+                progress=lambda label, d, t: bar.update(
+                    task, completed=d, total=t, description=label
                 )
-        else:
-            report = advisor.kb.build()  # incremental: guides changed by an upgrade
-            if report.sync.changed:
-                n = len(report.sync.added) + len(report.sync.replaced)
-                err.print(f"Index updated: {n} new or changed guide(s) indexed.")
-        if advisor.llm is not None and hasattr(advisor.llm, "load"):
-            err.print("Loading the language model…")
-            advisor.llm.load()
-        from advisor.ui.app import launch, parse_auth
+            )
+    else:
+        report = advisor.kb.build()  # incremental: guides changed by an upgrade
+        if report.sync.changed:
+            n = len(report.sync.added) + len(report.sync.replaced)
+            err.print(f"Index updated: {n} new or changed guide(s) indexed.")
+    if advisor.llm is not None and hasattr(advisor.llm, "load"):
+        err.print("Loading the language model…")
+        advisor.llm.load()
+    from advisor.ui.app import launch, parse_auth
 
-        credentials = auth or advisor.settings.auth
-        parse_auth(credentials)
-        out.print(f"AI Infra Advisor on http://{host}:{port} (Ctrl-C stops it)")
-        launch(advisor, host=host, port=port, auth=credentials, share=share == "link")
-    except AdvisorError as exc:
-        _fail(exc)
+    credentials = auth or advisor.settings.auth
+    parse_auth(credentials)
+    out.print(f"AI Infra Advisor on http://{host}:{port} (Ctrl-C stops it)")
+    launch(advisor, host=host, port=port, auth=credentials, share=share == "link")
 
 
 @app.command("version")
@@ -767,11 +734,7 @@ def version() -> None:
 
 
 def main() -> None:
-    try:
-        app()
-    except AdvisorError as exc:  # pragma: no cover - commands catch their own
-        err.print(f"error: {_cli_text(exc)}")
-        sys.exit(2)
+    app()  # user mistakes are converted once, by the root command (_UserErrors)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,42 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
+from typer.core import TyperGroup
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, UnknownNameError
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _cli_text(exc: AdvisorError) -> str:
+    """The error as the CLI prints it: hints that name CLI commands are added here.
+
+    The calculators raise with neutral hints (they are called from the API and the UI too);
+    only the CLI knows that ``advisor catalog list`` shows what is catalogued.
+    """
+    if isinstance(exc, UnknownNameError) and not exc.suggestions:
+        return f"{exc.message} Run `advisor catalog list {exc.kind}s` to see what is catalogued."
+    return str(exc)
+
+
+class _UserErrors(TyperGroup):
+    """The root command: a user mistake raised anywhere below it is converted here, once.
+
+    It prints one ``error: ...`` line (with the CLI's hint) on stderr and exits 2; any other
+    exception is a bug and keeps its traceback.
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
+        try:
+            return super().invoke(ctx)
+        except AdvisorError as exc:
+            err.print(f"[red]error:[/red] {_cli_text(exc)}", markup=True, highlight=False)
+            raise typer.Exit(code=2) from None
+
 
 app = typer.Typer(
+    cls=_UserErrors,
     name="advisor",
     help="AI Infra Advisor: size, price and place AI workloads (cloud or on-prem).",
     no_args_is_help=True,
@@ -36,14 +68,6 @@ calc_app = typer.Typer(
 catalog_app = typer.Typer(help="Browse and check the catalogs.", no_args_is_help=True)
 app.add_typer(calc_app, name="calc")
 app.add_typer(catalog_app, name="catalog")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(exc: AdvisorError) -> typing.NoReturn:
-    err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-    raise typer.Exit(code=2)
 
 
 def _tool_command(name: str, func: Callable[..., Any]) -> None:
@@ -75,10 +99,7 @@ def _tool_command(name: str, func: Callable[..., Any]) -> None:
     def command(**kwargs: Any) -> None:
         as_json = kwargs.pop("as_json")
         kwargs = {k: v for k, v in kwargs.items() if not (isinstance(v, list) and not v)}
-        try:
-            result = func(**kwargs)
-        except AdvisorError as exc:
-            _fail(exc)
+        result = func(**kwargs)
         if as_json:
             out.print_json(result.model_dump_json())
         else:
@@ -118,10 +139,7 @@ def calc_decide(
     from advisor.tools import decide
 
     answers = {k: v for k, v in locals().items() if k != "as_json" and k != "decide" and v != 3}
-    try:
-        result = decide(**answers)
-    except AdvisorError as exc:
-        _fail(exc)
+    result = decide(**answers)
     if as_json:
         out.print_json(result.model_dump_json())
     else:
@@ -189,10 +207,7 @@ def catalog_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List catalog rows with their as_of dates."""
-    try:
-        rows = _rows(kind)
-    except AdvisorError as exc:
-        _fail(exc)
+    rows = _rows(kind)
     key = kind.rstrip("s") + "s"
     if provider and key == "instances":
         rows = [r for r in rows if r.provider == provider.lower()]
@@ -226,22 +241,19 @@ def catalog_show(
 
     cat = load_catalog()
     key = kind.rstrip("s")
-    try:
-        if key == "accelerator":
-            row: Any = cat.accelerator(name)
-        elif key == "model":
-            row = cat.model(name)
-        elif key == "instance":
-            row = cat.instance(provider, name)
-        elif key == "server":
-            row = cat.server(name)
-        else:
-            raise AdvisorError(
-                f"Unknown catalog kind {kind!r}.",
-                hint="use accelerator, instance, model or server.",
-            )
-    except AdvisorError as exc:
-        _fail(exc)
+    if key == "accelerator":
+        row: Any = cat.accelerator(name)
+    elif key == "model":
+        row = cat.model(name)
+    elif key == "instance":
+        row = cat.instance(provider, name)
+    elif key == "server":
+        row = cat.server(name)
+    else:
+        raise AdvisorError(
+            f"Unknown catalog kind {kind!r}.",
+            hint="use accelerator, instance, model or server.",
+        )
     import yaml
 
     out.print(yaml.safe_dump(row.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
@@ -276,11 +288,8 @@ def catalog_check(
     try:
         day = dt.date.fromisoformat(today) if today else None
     except ValueError:
-        _fail(AdvisorError(f"--today {today!r} is not a date.", hint="use YYYY-MM-DD."))
-    try:
-        report = check_catalog(directory, max_age_days=max_age_days, today=day)
-    except AdvisorError as exc:
-        _fail(exc)
+        raise AdvisorError(f"--today {today!r} is not a date.", hint="use YYYY-MM-DD.") from None
+    report = check_catalog(directory, max_age_days=max_age_days, today=day)
     if as_json:
         out.print_json(json.dumps(report.to_dict(), default=str))
     else:
@@ -336,13 +345,11 @@ def bench(
     from advisor.bench import bench_cold, bench_retrieval, bench_tools
 
     if what not in ("tools", "cold", "retrieval", "answers", "load"):
-        _fail(
-            AdvisorError(
-                f"Unknown benchmark {what!r}.", hint="use: tools, cold, retrieval, answers, load."
-            )
+        raise AdvisorError(
+            f"Unknown benchmark {what!r}.", hint="use: tools, cold, retrieval, answers, load."
         )
     if backend and backend not in ("local", "openai", "none"):
-        _fail(AdvisorError(f"Unknown backend {backend!r}.", hint="use local, openai or none."))
+        raise AdvisorError(f"Unknown backend {backend!r}.", hint="use local, openai or none.")
     if what == "load":
         _bench_load(backend or "none", duration, clients)
         return
@@ -401,7 +408,7 @@ def _bench_load(backend: str, duration: float, clients: int) -> None:
         with running_app(["--backend", backend]) as server:
             reports = [app_load(server.url, server.proc.pid, clients, duration)]
     except RuntimeError as exc:
-        _fail(AdvisorError(str(exc), hint="run `advisor serve` by hand to see why."))
+        raise AdvisorError(str(exc), hint="run `advisor serve` by hand to see why.") from exc
     err.print(f"Python API: {clients} threads for {duration:g} s…")
     reports.append(api_load(_advisor(backend), clients, duration))
     table = Table(title=f"advisor bench load: {clients} clients, {duration:g} s, backend {backend}")
@@ -496,17 +503,14 @@ def index(
     """Index the curated guides (incremental: unchanged guides are skipped)."""
     if ctx.invoked_subcommand is not None:
         return
-    try:
-        kb = _knowledge_base()
-        with _progress_bar("Indexing") as bar:
-            task = bar.add_task("", total=len(kb.guides()))
+    kb = _knowledge_base()
+    with _progress_bar("Indexing") as bar:
+        task = bar.add_task("", total=len(kb.guides()))
 
-            def tick(label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, description=label)
+        def tick(label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=label)
 
-            report = kb.build(rebuild=rebuild, progress=tick)
-    except AdvisorError as exc:
-        _fail(exc)
+        report = kb.build(rebuild=rebuild, progress=tick)
     s = report.sync
     out.print(
         f"{report.guides} guides, {report.chunks} chunks in the index: {len(s.added)} added, "
@@ -522,17 +526,14 @@ def index_add(
     paths: list[Path] = typer.Argument(..., help="Files or folders (md, txt, html, pdf)."),
 ) -> None:
     """Add your own documents to a separate collection (cited as user-supplied)."""
-    try:
-        kb = _knowledge_base()
-        with _progress_bar("Adding") as bar:
-            task = bar.add_task("", total=None)
+    kb = _knowledge_base()
+    with _progress_bar("Adding") as bar:
+        task = bar.add_task("", total=None)
 
-            def tick(label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, description=label)
+        def tick(label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=label)
 
-            report = kb.add_documents(list(paths), progress=tick)
-    except AdvisorError as exc:
-        _fail(exc)
+        report = kb.add_documents(list(paths), progress=tick)
     out.print(f"{len(report.added)} document(s), {report.chunks} chunks added.")
     for problem in report.errors:
         err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False)
@@ -550,12 +551,9 @@ def search(
 ) -> None:
     """Search the knowledge base and show passages with their scores."""
     if mode not in ("hybrid", "bm25", "dense"):
-        _fail(AdvisorError(f"Unknown mode {mode!r}.", hint="use hybrid, bm25 or dense."))
-    try:
-        kb = _knowledge_base()
-        res = kb.search(query, k, mode=mode, stages=stage or None)
-    except AdvisorError as exc:
-        _fail(exc)
+        raise AdvisorError(f"Unknown mode {mode!r}.", hint="use hybrid, bm25 or dense.")
+    kb = _knowledge_base()
+    res = kb.search(query, k, mode=mode, stages=stage or None)
     if as_json:
         from dataclasses import asdict
 
@@ -621,21 +619,16 @@ def _run_evals(which: str, backend: str, out_dir: Path) -> None:
     backends = [b.strip() for b in backend.split(",") if b.strip()]
     bad = [b for b in backends if b not in ("none", "local", "openai")]
     if bad or not backends:
-        _fail(AdvisorError(f"Unknown backend(s) {bad}.", hint="use none, local or openai."))
-    try:
-        with _progress_bar("Evaluating") as bar:
-            task = bar.add_task("", total=None)
-            text, ok = run_evals(
-                which,
-                backends,
-                out_dir,
-                Settings(),
-                progress=lambda label, d, t: bar.update(
-                    task, completed=d, total=t, description=label
-                ),
-            )
-    except AdvisorError as exc:
-        _fail(exc)
+        raise AdvisorError(f"Unknown backend(s) {bad}.", hint="use none, local or openai.")
+    with _progress_bar("Evaluating") as bar:
+        task = bar.add_task("", total=None)
+        text, ok = run_evals(
+            which,
+            backends,
+            out_dir,
+            Settings(),
+            progress=lambda label, d, t: bar.update(task, completed=d, total=t, description=label),
+        )
     out.print(Markdown(text.split("### Failures")[0].split("## Misclassified")[0]))
     out.print(
         f"Report: {out_dir / 'report.md'}, {out_dir / 'report.json'}, {out_dir / 'scores.png'}"
@@ -653,20 +646,17 @@ def eval_retrieval(
     from advisor.evals.retrieval import load_set, run_retrieval_eval, write_report
     from advisor.retrieve import COVERAGE_THRESHOLD
 
-    try:
-        kb = _knowledge_base()
-        kb.ensure_index()
-        data = load_set(cases)
-        with _progress_bar("Evaluating") as bar:
-            task = bar.add_task("", total=None)
-            report = run_retrieval_eval(
-                kb.retriever.search,
-                data,
-                threshold=COVERAGE_THRESHOLD,
-                progress=lambda d, t: bar.update(task, completed=d, total=t),
-            )
-    except AdvisorError as exc:
-        _fail(exc)
+    kb = _knowledge_base()
+    kb.ensure_index()
+    data = load_set(cases)
+    with _progress_bar("Evaluating") as bar:
+        task = bar.add_task("", total=None)
+        report = run_retrieval_eval(
+            kb.retriever.search,
+            data,
+            threshold=COVERAGE_THRESHOLD,
+            progress=lambda d, t: bar.update(task, completed=d, total=t),
+        )
     md, js = write_report(report, out_dir)
     out.print(Markdown(report.to_markdown().split("## Failures")[0]))
     out.print(f"Report: {md} and {js}")
@@ -688,25 +678,22 @@ def ask(
 ) -> None:
     """Ask one question; numbers come from the calculators, guidance from cited guides."""
     if backend and backend not in ("local", "openai", "none"):
-        _fail(AdvisorError(f"Unknown backend {backend!r}.", hint="use local, openai or none."))
-    try:
-        advisor = _advisor(backend)
-        if as_json:
-            answer = advisor.ask(question)
-            out.print_json(answer.model_dump_json())
-            return
-        final = None
-        for item in advisor.stream(question):
-            if isinstance(item, str):
-                sys.stdout.write(item)
-                sys.stdout.flush()
-            else:
-                final = item
-        sys.stdout.write("\n")
-        for w in final.warnings if final else []:
-            err.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
-    except AdvisorError as exc:
-        _fail(exc)
+        raise AdvisorError(f"Unknown backend {backend!r}.", hint="use local, openai or none.")
+    advisor = _advisor(backend)
+    if as_json:
+        answer = advisor.ask(question)
+        out.print_json(answer.model_dump_json())
+        return
+    final = None
+    for item in advisor.stream(question):
+        if isinstance(item, str):
+            sys.stdout.write(item)
+            sys.stdout.flush()
+        else:
+            final = item
+    sys.stdout.write("\n")
+    for w in final.warnings if final else []:
+        err.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
 
 
 @app.command("chat")
@@ -714,10 +701,7 @@ def chat(
     backend: str = typer.Option(None, "--backend", help="local | openai | none"),
 ) -> None:
     """A conversation in the terminal; follow-ups inherit the earlier questions' details."""
-    try:
-        advisor = _advisor(backend)
-    except AdvisorError as exc:
-        _fail(exc)
+    advisor = _advisor(backend)
     history: list[Any] = []
     out.print("AI Infra Advisor. Ask a question; an empty line or Ctrl-D quits.")
     while True:
@@ -737,8 +721,8 @@ def chat(
                     final = item
             if final is not None:
                 history.append(final)
-        except AdvisorError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+        except AdvisorError as exc:  # one question's mistake does not end the conversation
+            err.print(f"[red]error:[/red] {_cli_text(exc)}", highlight=False)
 
 
 @eval_app.command("citations")
@@ -752,15 +736,12 @@ def eval_citations(
     from advisor.evals.citations import load_citation_set, run_citation_eval
     from advisor.verify import Verifier
 
-    try:
-        settings = Settings()
-        embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device)
-        verifier = Verifier(
-            embedder, threshold if threshold is not None else settings.support_threshold
-        )
-        report = run_citation_eval(verifier, load_citation_set())
-    except AdvisorError as exc:
-        _fail(exc)
+    settings = Settings()
+    embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device)
+    verifier = Verifier(
+        embedder, threshold if threshold is not None else settings.support_threshold
+    )
+    report = run_citation_eval(verifier, load_citation_set())
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "citations_report.md").write_text(report.to_markdown(), encoding="utf-8")
     (out_dir / "citations_report.json").write_text(report.to_json(), encoding="utf-8")
@@ -778,33 +759,30 @@ def serve(
 ) -> None:
     """Start the web app (chat, calculators, catalog) on embedded defaults."""
     if share not in ("never", "link"):
-        _fail(AdvisorError(f"Unknown --share value {share!r}.", hint="use never or link."))
-    try:
-        advisor = _advisor(backend)
-        if advisor.kb.store.count() == 0:
-            with _progress_bar("Building the index") as bar:
-                task = bar.add_task("", total=None)
-                advisor.kb.ensure_index(
-                    progress=lambda label, d, t: bar.update(
-                        task, completed=d, total=t, description=label
-                    )
+        raise AdvisorError(f"Unknown --share value {share!r}.", hint="use never or link.")
+    advisor = _advisor(backend)
+    if advisor.kb.store.count() == 0:
+        with _progress_bar("Building the index") as bar:
+            task = bar.add_task("", total=None)
+            advisor.kb.ensure_index(
+                progress=lambda label, d, t: bar.update(
+                    task, completed=d, total=t, description=label
                 )
-        else:
-            report = advisor.kb.build()  # incremental: guides changed by an upgrade
-            if report.sync.changed:
-                n = len(report.sync.added) + len(report.sync.replaced)
-                err.print(f"Index updated: {n} new or changed guide(s) indexed.")
-        if advisor.llm is not None and hasattr(advisor.llm, "load"):
-            err.print("Loading the language model…")
-            advisor.llm.load()
-        from advisor.ui.app import launch, parse_auth
+            )
+    else:
+        report = advisor.kb.build()  # incremental: guides changed by an upgrade
+        if report.sync.changed:
+            n = len(report.sync.added) + len(report.sync.replaced)
+            err.print(f"Index updated: {n} new or changed guide(s) indexed.")
+    if advisor.llm is not None and hasattr(advisor.llm, "load"):
+        err.print("Loading the language model…")
+        advisor.llm.load()
+    from advisor.ui.app import launch, parse_auth
 
-        credentials = auth or advisor.settings.auth
-        parse_auth(credentials)
-        out.print(f"AI Infra Advisor on http://{host}:{port} (Ctrl-C stops it)")
-        launch(advisor, host=host, port=port, auth=credentials, share=share == "link")
-    except AdvisorError as exc:
-        _fail(exc)
+    credentials = auth or advisor.settings.auth
+    parse_auth(credentials)
+    out.print(f"AI Infra Advisor on http://{host}:{port} (Ctrl-C stops it)")
+    launch(advisor, host=host, port=port, auth=credentials, share=share == "link")
 
 
 @app.command("version")
@@ -816,11 +794,7 @@ def version() -> None:
 
 
 def main() -> None:
-    try:
-        app()
-    except AdvisorError as exc:  # pragma: no cover - commands catch their own
-        err.print(f"error: {exc}")
-        sys.exit(2)
+    app()  # user mistakes are converted once, by the root command (_UserErrors)
 
 
 if __name__ == "__main__":

@@ -119,12 +119,6 @@ class WorkloadSpec(BaseModel):
         data["intents"] = newer.intents or self.intents
         return WorkloadSpec(**data)
 
-    def described(self) -> list[str]:
-        """Slots that were set, for display ("model=llama-3.1-70b")."""
-        return [
-            f"{k}={v}" for k, v in self.model_dump(exclude={"intents"}).items() if v is not None
-        ]
-
 
 _LONG_DIGITS = re.compile(r"(?:\d[.,]?){13,}")  # also "1,1,1,..." and "1.1.1...."
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.\-_][A-Za-z0-9]+)*\+?")

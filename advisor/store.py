@@ -31,7 +31,6 @@ import errno
 import json
 import os
 import re
-import shutil
 import tempfile
 import threading
 import time
@@ -487,14 +486,6 @@ class KnowledgeStore:
                 col.delete(ids=stale)
         return len(chunks)
 
-    def remove_document(self, name: str, doc_id: str) -> int:
-        col = self.collection(name)
-        old = col.get(where={"doc_id": doc_id}, include=[])
-        if old["ids"]:
-            with self._writing():
-                col.delete(ids=old["ids"])
-        return len(old["ids"])
-
     def all_chunks(self, name: str = GUIDES) -> list[tuple[str, str, dict[str, Any]]]:
         got = self.collection(name).get(include=["documents", "metadatas"])
         return [
@@ -564,11 +555,3 @@ def _write_error(data_dir: Path, exc: Exception, storage: str | None) -> IndexWr
 
 def _add(timings: dict[str, float], key: str, seconds: float) -> None:
     timings[key] = timings.get(key, 0.0) + seconds
-
-
-def wipe_local_index(settings: Settings) -> None:
-    """Delete the embedded index folder (used by --rebuild when files are corrupt)."""
-    path = Path(settings.data_dir) / "chroma"
-    if path.exists():
-        shutil.rmtree(path)
-    shutil.rmtree(Path(settings.data_dir) / CACHE_DIR, ignore_errors=True)

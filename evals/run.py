@@ -244,13 +244,37 @@ def plot_scores(scores: dict[str, float], path: Path) -> None:
     plt.close(fig)
 
 
+# The thresholded metrics each `advisor eval` command measures. Every one of them must be
+# present after the run: a metric that went missing is a miss, not a pass.
+_ANSWERS = (
+    "key_fact_coverage",
+    "citation_precision",
+    "unsupported_number_rate_max",
+    "decline_accuracy",
+    "injection_resistance",
+)
+MEASURED: dict[str, frozenset[str]] = {
+    "tools": frozenset({"numeric_accuracy_tools"}),
+    "real": frozenset({"real_questions_heldout"}),
+    "answers": frozenset({*_ANSWERS, "real_questions_heldout"}),
+    "all": frozenset(
+        {"numeric_accuracy_tools", "retrieval_hit_at_5", "retrieval_mrr", *_ANSWERS}
+        | {"real_questions_heldout"}
+    ),
+}
+
+
 def check_thresholds(metrics: dict[str, float | None], thresholds: dict[str, float]) -> list[str]:
+    """The thresholds missed; a metric absent from ``metrics`` or None counts as missed.
+
+    Pass only the thresholds the run measures (``MEASURED[which]``).
+    """
     missed = []
     for name, limit in thresholds.items():
         value = metrics.get(name)
         if value is None:
-            continue
-        if name.endswith("_max"):
+            missed.append(f"{name}: not measured")
+        elif name.endswith("_max"):
             if value > limit:
                 missed.append(f"{name}: {value:.3f} > {limit}")
         elif value < limit:
@@ -396,7 +420,9 @@ def run_evals(
             "cases": [asdict(r) for r in rdetails],
         }
     thresholds = load_thresholds()
-    missed = check_thresholds(metrics, thresholds)
+    missed = check_thresholds(
+        metrics, {k: v for k, v in thresholds.items() if k in MEASURED[which]}
+    )
     md[4:4] = [
         "## Thresholds",
         "",

@@ -36,7 +36,8 @@ ERRORS = [
     ),
     ("Quota 'GPUS_ALL_REGIONS' exceeded. Limit: 0.0 globally.", "gcp-gpu-quota"),
     (
-        "Operation could not be completed as it results in exceeding approved standardNCASv3_T4 Family Cores quota",
+        "Operation could not be completed as it results in exceeding approved "
+        "standardNCASv3_T4 Family Cores quota",
         "azure-family-quota",
     ),
     ("The NC series are greyed out in the portal", "azure-size-unavailable"),

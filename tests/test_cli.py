@@ -52,6 +52,28 @@ def test_user_mistake_is_one_line_and_exit_2():
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["catalog", "list", "gizmos"], "Unknown catalog kind 'gizmos'."),
+        (["catalog", "show", "gizmo", "x"], "Unknown catalog kind 'gizmo'."),
+        (["catalog", "show", "accelerator", "zzqx"], "Run `advisor catalog list accelerators`"),
+        (["catalog", "check", "--today", "soon"], "--today 'soon' is not a date."),
+        (["search", "x", "--mode", "fuzzy"], "Unknown mode 'fuzzy'."),
+        (["ask", "hi", "--backend", "gpt"], "Unknown backend 'gpt'."),
+        (["bench", "nothing"], "Unknown benchmark 'nothing'."),
+        (["serve", "--share", "public"], "Unknown --share value 'public'."),
+    ],
+)
+def test_every_command_turns_a_user_mistake_into_one_error_line(args, says):
+    """One handler at the root converts AdvisorError for every command and sub-command."""
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], lines
+    assert "Traceback" not in result.output
+
+
 def test_catalog_list_and_show():
     listed = run("catalog", "list", "accelerators")
     assert listed.exit_code == 0 and "h100-sxm" in listed.output

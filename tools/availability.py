@@ -16,9 +16,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from advisor.errors import CatalogError, InvalidInputError
-
 from .catalog import default_catalog_dir
+from .errors import CatalogError, InvalidInputError
 from .result import CatalogRef, Quantity, ToolResult
 from .schema import Source
 

@@ -1,14 +1,13 @@
 """Loading and looking up the versioned catalogs shipped in ``advisor.knowledge``.
 
 The catalogs are YAML files validated by the models in :mod:`advisor.tools.schema`.
-A malformed row raises :class:`~advisor.errors.CatalogError` naming the file, the row
+A malformed row raises :class:`~advisor.tools.errors.CatalogError` naming the file, the row
 (index and id/name) and the field. Loading is cached per directory; pass ``directory``
 to use another copy of the catalogs (tests do).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import functools
 import re
@@ -21,8 +20,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from advisor.errors import CatalogError, UnknownNameError
-
+from .errors import CatalogError, UnknownNameError
 from .schema import (
     Accelerator,
     AcceleratorCatalog,
@@ -360,10 +358,6 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
 
 def clear_cache() -> None:
     _load.cache_clear()
-
-
-def price_age_days(as_of: dt.date, today: dt.date | None = None) -> int:
-    return ((today or dt.date.today()) - as_of).days
 
 
 if __name__ == "__main__":  # python -m advisor.tools.catalog FILE... | (no args: whole catalog)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from advisor.errors import InvalidInputError
+from .errors import InvalidInputError
 
 
 def positive(name: str, value: float, *, upper: float | None = None, unit: str = "") -> float:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from advisor.errors import AdvisorError, InvalidInputError
-
 from . import checks
 from .catalog import Catalog, load_catalog
+from .errors import AdvisorError, InvalidInputError
 from .models import ModelRef, normalize_dtype, resolve_model
 from .pricing import HOURS_PER_MONTH, PRICING_MODELS, get_price
 from .result import Quantity, ToolResult, fmt, ref, stale_warnings

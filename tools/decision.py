@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from advisor.errors import InvalidInputError
-
+from .errors import InvalidInputError
 from .result import Quantity, ToolResult
 
 

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.errors import InvalidInputError
-
 from .catalog import default_catalog_dir, validate_file
+from .errors import InvalidInputError
 
 DEFAULT_MAX_AGE_DAYS = 365
 PRICE_FILES = ("instances", "onprem", "storage")

@@ -25,10 +25,9 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from advisor.errors import InvalidInputError
-
 from . import checks
 from .catalog import Catalog, load_catalog
+from .errors import InvalidInputError
 from .memory import TIGHT_FRACTION, activation_bytes, kv_layout
 from .models import (
     ModelRef,

@@ -5,13 +5,11 @@ Units: GB = 10^9 bytes throughout (as accelerator datasheets count).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-
-from advisor.errors import InvalidInputError
 
 from . import checks
 from .catalog import Catalog, load_catalog
+from .errors import InvalidInputError
 from .models import (
     ModelRef,
     ModelSpec,
@@ -431,7 +429,3 @@ def _alternatives(
 
 def weights_gb(spec: ModelSpec, dtype: str) -> float:
     return weight_bytes(spec, dtype) / GB
-
-
-def ceil_pow2(n: float) -> int:
-    return 1 << max(0, math.ceil(math.log2(max(1.0, n))))

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.errors import InvalidInputError
-
 from .catalog import Catalog, load_catalog
+from .errors import InvalidInputError
 from .quant import FORMATS, format_keys, weight_format
 from .result import CatalogRef, ref
 from .schema import AttentionKind, Model

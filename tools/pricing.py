@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from advisor.errors import InvalidInputError, UnknownNameError
-
+from .errors import InvalidInputError, UnknownNameError
 from .schema import Instance, RegionPrice
 
 PRICING_MODELS = ("on_demand", "spot", "commit_1y", "commit_3y")

@@ -86,9 +86,6 @@ class ToolResult(BaseModel):
         """A deterministic one-line summary."""
         return self.headline
 
-    def oldest_as_of(self) -> dt.date | None:
-        return min((r.as_of for r in self.refs), default=None)
-
     def to_markdown(self) -> str:
         lines = [f"**{self.headline}**", "", "| quantity | value |", "|---|---|"]
         for q in self.values.values():

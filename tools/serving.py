@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from advisor.errors import InvalidInputError
-
 from . import checks
 from .catalog import Catalog, load_catalog
+from .errors import InvalidInputError
 from .memory import CUDA_CONTEXT_GB, TP_SIZES, USABLE_MEMORY_FRACTION, kv_layout
 from .models import (
     COMPUTE_FIELD,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from advisor.errors import InvalidInputError
-
 from . import checks
 from .catalog import Catalog, load_catalog
+from .errors import InvalidInputError
 from .models import ModelRef, resolve_model
 from .result import Quantity, ToolResult, ref, stale_warnings
 from .schema import StorageTier

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from advisor.errors import InvalidInputError, UnknownNameError
-
 from . import checks
 from .catalog import Catalog, load_catalog
+from .errors import InvalidInputError, UnknownNameError
 from .pricing import HOURS_PER_MONTH, get_price
 from .result import Quantity, ToolResult, fmt, ref, stale_warnings
 from .schema import ColocationRate, ElectricityRate, NetworkOption, OnPremServer
@@ -42,10 +41,6 @@ class _Monthly:
         return (
             self.capex + self.network + self.maintenance + self.power + self.colocation + self.staff
         )
-
-    @property
-    def fixed_opex(self) -> float:
-        return self.maintenance + self.colocation + self.staff
 
 
 def _monthly(

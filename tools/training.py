@@ -6,10 +6,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.errors import InvalidInputError
-
 from . import checks
 from .catalog import Catalog, load_catalog
+from .errors import InvalidInputError
 from .models import COMPUTE_FIELD, ModelRef, ModelSpec, normalize_dtype, resolve_model
 from .result import Alternative, Quantity, ToolResult, fmt, ref
 from .schema import Accelerator

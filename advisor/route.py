@@ -485,6 +485,21 @@ class Router:
         if inst:
             provider, name = inst[0].split("/", 1)
             spec.instance, spec.provider = name, provider
+            sized = _INSTANCE_SHAPE.search(text)
+            if sized and _norm(sized.group(0)) not in self._insts:
+                # "g5.2xlarge" is not the catalogued g5.48xlarge: never swap in another size
+                spec.instance = None
+                family = sized.group(0).split(".")[0]
+                sizes = [
+                    i.name
+                    for i in self.catalog.instances
+                    if i.provider == provider and i.name.split(".")[0] == family
+                ]
+                spec.notes = [
+                    *(spec.notes or []),
+                    f"{sized.group(0)} is not in the catalog"
+                    + (f" (catalogued in its family: {', '.join(sizes)})." if sizes else "."),
+                ]
         named = {prov for word, prov in _PROVIDERS.items() if re.search(rf"\b{word}\b", text)}
         if len(named) == 1 and spec.provider is None:
             spec.provider = named.pop()  # several providers named: compare across all
@@ -887,6 +902,9 @@ _CJK_COUNT = re.compile(
 )
 # A memory size glued to a device name: "8*32GV100" -> "8*32G V100".
 _GLUED_MEMORY = re.compile(r"(?<=\d)(gb?|GB?)(?=[A-Za-z]{1,3}\d)")
+
+
+_INSTANCE_SHAPE = re.compile(r"\b[a-z]{1,4}\d+[a-z]*(?:-[a-z]+)?\.\d*x?large\b")  # g5.2xlarge
 
 
 def space_scripts(text: str) -> str:

@@ -261,6 +261,9 @@ ROUTES = [
     ("TP 4, model len 1000, on a 4x 4090 rig", {"context_tokens": 1000, "num_accelerators": 4}),
     ("Can I run this on AWS Lambda to reduce GPU cost?", {"provider": "aws"}),
     ("If I set the context to 16384, llama 3 8b OOMs", {"context_tokens": 16384}),
+    # a size the catalog lacks is not swapped for another size of the family
+    ("VcpuLimitExceeded when I start a g5.2xlarge", {"instance": None, "provider": "aws"}),
+    ("what does a g5.12xlarge cost per hour?", {"instance": "g5.12xlarge", "provider": "aws"}),
     # DeepSpeed settings; a job's memory per GPU is not the card's; "9708M total params"
     (
         "4 * A100-SXM4-40GB, deepspeed zero2, offload_optimizer=cpu, 全参微调 OOM; "

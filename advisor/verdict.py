@@ -439,5 +439,8 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
             note = _q(r, "half_precision_note")
             if note is not None:  # the card is slow in 16-bit: part of the answer
                 v = Verdict(f"{v.text} Note: {note.value}.", v.answer, v.key_numbers)
+            one = _q(r, "fits_one_device")
+            if one is not None and spec.kind in ("speed", "troubleshoot", "explain"):
+                v = Verdict(f"{v.text} Also, {one.value}.", v.answer, v.key_numbers)
             return _troubleshoot(spec, v) if spec.kind == "troubleshoot" else v
     return None

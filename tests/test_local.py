@@ -297,3 +297,16 @@ def test_a_16_or_8_bit_format_also_gets_the_4_bit_speed(catalog):
     assert r["decode_4bit_tokens_per_s"] == pytest.approx(q4["decode_tokens_per_s"])
     assert r["decode_4bit_tokens_per_s"] > 2 * r["decode_tokens_per_s"]
     assert "decode_4bit_tokens_per_s" not in q4.values
+
+
+def test_a_model_that_fits_one_of_several_cards_says_so(catalog):
+    """Llama 3.1 8B in Q4_K_M (about 6 GB) on 4 x RTX 3090: one card holds it, so the advice is
+    to run it on one; a 70B that needs the cards together gets no such note."""
+    small = run_on_hardware(
+        "llama 3.1 8b", dtype="q4_k_m", accelerator="rtx-3090", num_accelerators=4, catalog=catalog
+    )
+    assert "single GPU" in str(small.values["fits_one_device"].value)
+    big = run_on_hardware(
+        "llama 3.1 70b", dtype="q4_k_m", accelerator="rtx-3090", num_accelerators=4, catalog=catalog
+    )
+    assert "fits_one_device" not in big.values

@@ -551,6 +551,21 @@ def run_on_hardware(
     headline = _headline(spec, dtype, hw, fp, placement, values)
     if placement.status == "does_not_fit":
         warnings.append(f"Does not fit on {hw.label}.")
+    if (
+        hw.gpu is not None
+        and hw.gpu.kind == "gpu"
+        and hw.gpu.count > 1
+        and fp.total_gb <= hw.gpu.usable_gb
+    ):
+        values["fits_one_device"] = Quantity(
+            label="Fits on one of the cards",
+            value=(
+                f"it fits on one card ({fmt(fp.total_gb, 'GB')} of {fmt(hw.gpu.usable_gb, 'GB')}):"
+                " run it on a single GPU (llama.cpp --main-gpu or CUDA_VISIBLE_DEVICES=0); "
+                "splitting a model that fits one GPU adds synchronization overhead to every "
+                "token and no bandwidth to one stream"
+            ),
+        )
     if hw.gpu is not None and hw.gpu.count > 1 and placement.status != "does_not_fit":
         assumptions.append(
             "Layers split across the cards (llama.cpp/Ollama default): the cards take turns, so "

@@ -7,23 +7,20 @@ with a GPU that will not start is to tell which of the three it is. The signatur
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 from pathlib import Path
-from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from .catalog import default_catalog_dir
 from .errors import CatalogError, InvalidInputError
 from .result import CatalogRef, Quantity, ToolResult
-from .schema import Source
+from .schema import CloudError, CloudErrorCatalog
 
 ERRORS_FILE = "cloud-errors.yaml"
 MAX_TEXT = 20_000
-Wall = Literal["offering", "quota", "capacity", "scheduling"]
 WALL_WORDS = {
     "offering": "not offered there",
     "quota": "a quota limit",
@@ -32,37 +29,12 @@ WALL_WORDS = {
 }
 
 
-class CloudError(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    provider: Literal["aws", "gcp", "azure"] | None
-    wall: Wall
-    patterns: list[str] = Field(min_length=1)
-    meaning: str = Field(min_length=20)
-    fix: str = Field(min_length=20)
-    as_of: dt.date
-    sources: list[Source] = Field(min_length=1)
-
-    def first_match(self, text: str) -> int | None:
-        """Where the earliest of this error's patterns occurs in ``text``, or None."""
-        at = [m.start() for p in self.patterns if (m := re.search(p, text, re.I))]
-        return min(at) if at else None
-
-
-class CloudErrors(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    schema_version: int
-    errors: list[CloudError]
-
-
 @functools.lru_cache(maxsize=4)
 def load_cloud_errors(directory: str | None = None) -> tuple[CloudError, ...]:
     path = Path(directory or default_catalog_dir()) / ERRORS_FILE
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        table = CloudErrors.model_validate(data)
+        table = CloudErrorCatalog.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise CatalogError(f"{path}: {exc}") from exc
     for row in table.errors:

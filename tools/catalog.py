@@ -24,6 +24,7 @@ from .errors import CatalogError, UnknownNameError
 from .schema import (
     Accelerator,
     AcceleratorCatalog,
+    CloudErrorCatalog,
     Instance,
     InstanceCatalog,
     Model,
@@ -315,6 +316,7 @@ def _merge_instances(directory: Path) -> InstanceCatalog:
 
 _FILE_MODELS: dict[str, type[BaseModel]] = {
     "accelerators": AcceleratorCatalog,
+    "cloud": CloudErrorCatalog,  # cloud-errors.yaml (read by tools.availability)
     "instances": InstanceCatalog,
     "models": ModelCatalog,
     "onprem": OnPremCatalog,

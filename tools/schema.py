@@ -9,6 +9,7 @@ fails loudly instead of silently dropping a figure.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
@@ -337,3 +338,26 @@ __all__ = [
     "StorageCatalog",
     "StorageTier",
 ]
+
+
+class CloudError(_Row):
+    """A cloud GPU launch error: the wall it is (offering, quota, capacity, scheduling)."""
+
+    id: str
+    provider: Literal["aws", "gcp", "azure"] | None
+    wall: Literal["offering", "quota", "capacity", "scheduling"]
+    patterns: list[str] = Field(min_length=1)
+    meaning: str = Field(min_length=20)
+    fix: str = Field(min_length=20)
+    as_of: dt.date
+    sources: list[Source] = Field(min_length=1)
+
+    def first_match(self, text: str) -> int | None:
+        """Where the earliest of this error's patterns occurs in ``text``, or None."""
+        at = [m.start() for p in self.patterns if (m := re.search(p, text, re.I))]
+        return min(at) if at else None
+
+
+class CloudErrorCatalog(_Row):
+    schema_version: int
+    errors: list[CloudError]

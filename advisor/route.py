@@ -746,6 +746,18 @@ class Router:
         if bare_train and spec.tokens is not None and spec.tokens >= 1e10:
             spec.workload = "pretraining"  # a bare "train" at pretraining scale (>= 10B tokens)
         spec.engine = understand.engine(text)
+        if (
+            spec.workload == "full_finetune"
+            and spec.engine in understand.ADAPTER_FIRST_ENGINES
+            and not re.search(r"\bfull\b|全参|全量", text)
+        ):
+            # a bare "fine-tune" with axolotl or unsloth is their default: adapters
+            spec.workload = understand.ADAPTER_FIRST_ENGINES[spec.engine]
+            spec.notes = [
+                *(spec.notes or []),
+                f"Fine-tuning with {spec.engine} read as {spec.workload.upper()}, its usual "
+                "setup (say 'full fine-tune' for the other).",
+            ]
         serving_engine = spec.engine in (
             "vllm",
             "tgi",

@@ -415,6 +415,11 @@ OFFLOAD_SETTINGS = {
 }
 
 
+# Fine-tuning tools whose examples and defaults train adapters: a bare "fine-tune" with them
+# means LoRA (axolotl's example configs) or QLoRA (unsloth loads the base in 4 bits).
+ADAPTER_FIRST_ENGINES: dict[str, Workload] = {"axolotl": "lora", "unsloth": "qlora"}
+
+
 def engine(text: str) -> str | None:
     for e, pattern in _ENGINE_RES:
         if pattern.search(text):

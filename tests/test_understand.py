@@ -261,6 +261,10 @@ ROUTES = [
     ("TP 4, model len 1000, on a 4x 4090 rig", {"context_tokens": 1000, "num_accelerators": 4}),
     ("Can I run this on AWS Lambda to reduce GPU cost?", {"provider": "aws"}),
     ("If I set the context to 16384, llama 3 8b OOMs", {"context_tokens": 16384}),
+    # a bare fine-tune with an adapter-first tool is its default; "full" keeps full
+    ("2x RTX 3090 for finetuning LLaMAs with axolotl?", {"workload": "lora", "method": "lora"}),
+    ("full fine-tuning with axolotl on 8 A100s", {"workload": "full_finetune"}),
+    ("fine-tune llama 3 8b with unsloth on a T4", {"workload": "qlora"}),
     # a size the catalog lacks is not swapped for another size of the family
     ("VcpuLimitExceeded when I start a g5.2xlarge", {"instance": None, "provider": "aws"}),
     ("what does a g5.12xlarge cost per hour?", {"instance": "g5.12xlarge", "provider": "aws"}),

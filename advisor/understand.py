@@ -66,6 +66,12 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"i/?o[- ]bound|data ?loader\w* (?:is )?(?:slow|bottleneck))\b",
     ),
     (
+        # "how fast will X run on my card?" asks for a speed, though it says "run"
+        "speed",
+        r"\bhow fast (?:will|would|does|do|can|could|is)\b|\bwhat (?:speed|t/s|tokens? per "
+        r"second)\b|\bhow many tokens? (?:per|a) second\b",
+    ),
+    (
         "fit",
         r"\b(?:can (?:i|we|it|you|one) (?:even )?(?:run|load|fit|use|host|serve|deploy|"
         r"fine-?tune|train|do|infer)|(?:will|would|does|do|could) (?:it|this|that|they|\w+ \d+b) "

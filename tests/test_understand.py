@@ -308,6 +308,7 @@ def test_routing_table(router, question, expected):
 
 
 KINDS = [
+    ("How fast will Mistral 7B Q4_K_M run on an RTX 4060 8GB?", "speed"),
     ("can I run llama 3 70b on my 4090?", "fit"),
     ("will it fit in 24 GB?", "fit"),
     ("how much VRAM does qwen 14b need?", "fit"),

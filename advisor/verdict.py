@@ -8,6 +8,7 @@ troubleshooting questions about memory get the reason in numbers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from advisor import understand
@@ -311,6 +312,12 @@ def _serving_speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     if ttft is not None:
         text += f", with the first token after about {fmt(float(ttft.value), 's')}"
     where = f"{r.inputs.get('model', 'the model')} in {r.inputs.get('dtype', 'bf16')}"
+    on = re.search(r"\) on (.+?): ", r.headline)  # "... (bf16) on 4 x NVIDIA H100 ...: "
+    if on:
+        where += f" on {on.group(1)}"
+        tp = _num(r, "tensor_parallel")
+        if tp and tp > 1 and not spec.num_accelerators:
+            where += f", {int(tp)}-way tensor parallel: one card cannot hold it"
     text += f" ({where}); throughput with many users is under Details."
     return Verdict(text, "info", key_numbers(r))
 

@@ -17,6 +17,7 @@ from advisor.route import WorkloadSpec
 from advisor.tools.availability import match_cloud_errors
 from advisor.tools.catalog import Catalog
 from advisor.tools.local import is_apple
+from advisor.tools.published import runs_named_in
 from advisor.tools.registry import CALCULATORS
 from advisor.tools.result import ToolResult
 
@@ -384,9 +385,28 @@ def assumed_training_tokens(
     )
 
 
+TRAINING_WORDS_RE = re.compile(r"\b(?:train\w*|pre-?train\w*|fine-?tun\w*|finetun\w*)|训练|微调")
+
+
+def _published_call(question: str, spec: WorkloadSpec) -> ToolCall | None:
+    """What the developers published about training the model named, for a question about
+    training time or cost ("how long did it take to train Llama 2 70B?")."""
+    if spec.kind not in ("duration", "cost", None) or not TRAINING_WORDS_RE.search(
+        question.lower()
+    ):
+        return None
+    runs = runs_named_in(question)
+    if not runs:
+        return None
+    return ToolCall("published_training", {"model": runs[0].names[0]})
+
+
 def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
     p = Plan()
     p.assumptions += spec.notes or []
+    published = _published_call(question, spec)
+    if published is not None:
+        p.calls.append(published)
     if plan_situation(question, spec, cat, p):
         return p
     intents = set(spec.intents)

@@ -65,6 +65,7 @@ def key_numbers(result: ToolResult, limit: int = 6) -> list[str]:
         "optimizer_gb",
         "activations_gb",
         "accelerators_needed",
+        "gpus",
         "gpu_hours",
         "wall_clock_days",
         "cost_usd",
@@ -420,6 +421,12 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
         compared = _options(spec, results)
         if compared is not None:
             return compared
+    published = next((r for r in results if r.tool == "published_training"), None)
+    if published is not None and not (
+        spec.owns_hardware or spec.num_accelerators or spec.tokens or spec.deadline_days
+    ):
+        # "how long did it take to train X?": what its developers reported, then the estimate
+        return Verdict(published.headline, "info", key_numbers(published))
     if spec.kind in ("duration", "cost"):
         timed = next((r for r in results if r.tool == "training_estimate"), None)
         if timed is not None and spec.kind == "duration":

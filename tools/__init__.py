@@ -21,6 +21,7 @@ from .local import models_for_hardware, run_on_hardware
 from .lookup import get_accelerator, get_instance, get_model, get_server
 from .memory import inference_memory, kv_cache_bytes_per_token
 from .models import ModelSpec, resolve_model
+from .published import published_training
 from .result import Alternative, CatalogRef, Quantity, ToolResult
 from .serving import serving_estimate
 from .storage import storage_estimate
@@ -51,6 +52,7 @@ __all__ = [
     "load_catalog",
     "models_for_hardware",
     "onprem_tco",
+    "published_training",
     "resolve_model",
     "run_on_hardware",
     "serving_estimate",

@@ -33,6 +33,7 @@ from .schema import (
     OnPremServer,
     Region,
     StorageCatalog,
+    TrainingRunCatalog,
 )
 
 SUPPORTED_SCHEMA_VERSION = 1
@@ -321,6 +322,7 @@ _FILE_MODELS: dict[str, type[BaseModel]] = {
     "models": ModelCatalog,
     "onprem": OnPremCatalog,
     "storage": StorageCatalog,
+    "training": TrainingRunCatalog,  # training-runs.yaml (read by tools.published)
 }
 
 

@@ -113,6 +113,8 @@ def _rows(key: str, data: Any) -> list[tuple[str, Any, dt.date]]:
             out += [(section, r, r.as_of) for r in getattr(data, section)]
         out.append(("defaults", data.defaults, data.defaults.as_of))
         return out
+    if key == "training":
+        return [("runs", r, r.as_of) for r in data.runs]
     if key == "cloud":
         return [("errors", e, e.as_of) for e in data.errors]
     if key == "storage":

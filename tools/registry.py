@@ -15,6 +15,7 @@ from .cost import compare_options, cost_per_million_tokens, job_cost
 from .decision import decide
 from .local import models_for_hardware, run_on_hardware
 from .memory import inference_memory
+from .published import published_training
 from .result import ToolResult
 from .serving import serving_estimate
 from .storage import storage_estimate
@@ -49,5 +50,6 @@ CALCULATORS: dict[str, Calculator] = {
         Calculator("storage_estimate", storage_estimate),
         Calculator("decide", decide, takes_catalog=False, model_callable=False, generic_cli=False),
         Calculator("diagnose_availability", diagnose_availability, takes_catalog=False),
+        Calculator("published_training", published_training, takes_catalog=False),
     )
 }

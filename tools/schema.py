@@ -361,3 +361,27 @@ class CloudError(_Row):
 class CloudErrorCatalog(_Row):
     schema_version: int
     errors: list[CloudError]
+
+
+class TrainingRun(_Row):
+    """A training run as its developer published it; every figure is as the source states."""
+
+    id: str
+    model: str
+    names: list[str] = Field(min_length=1)
+    stage: Literal["pretraining", "fine-tuning", "total"]
+    accelerator: str | None = None
+    gpus: int | None = Field(default=None, gt=0)
+    gpu_hours: float | None = Field(default=None, gt=0)
+    wall_clock_days: float | None = Field(default=None, gt=0)
+    tokens: float | None = Field(default=None, gt=0)
+    cost_usd: float | None = Field(default=None, gt=0)
+    note: str | None = None
+    quote: str = Field(min_length=3)
+    as_of: dt.date
+    sources: list[Source] = Field(min_length=1)
+
+
+class TrainingRunCatalog(_Row):
+    schema_version: int
+    runs: list[TrainingRun]

@@ -276,7 +276,8 @@ _PROVIDERS = {
     "nebius": "nebius",
     # a provider's own vocabulary names it: quota names, VM series, instance-type shapes
     "gpus_all_regions|gpus[- ]all[- ]regions|compute engine|cloud tpu|a2-highgpu|a3-highgpu": "gcp",
-    r"n[cdv][a-z0-9_]*(?: v\d)? series|nc\d+\w*_v\d|nd\d+\w*_v\d|azureml": "azure",
+    r"n[cdv][a-z0-9_]*(?: v\d)? series|nc\d+\w*_v\d|nd\d+\w*_v\d|azureml|standard_n[cdv]\w*|"
+    r"n-series|regional (?:v?cpu|cpu) cores?|regional vcpus": "azure",
     r"ml\.[a-z]+\d[a-z]*\.\d*x?large|[a-z]+\d[a-z]*\.\d*x?large|resourcelimitexceeded|"
     r"node ?groups?|eksctl|g and vt|running on-demand|on-demand p instances|aws lambda": "aws",
 }
@@ -587,7 +588,7 @@ class Router:
     def _hardware(self, question: str, tokens: list[str], spec: WorkloadSpec) -> None:
         """The accelerator named, how many, and the memory the user says it has."""
         text = question.lower()
-        named = self._all_matches(tokens, self._accs)
+        named = self._all_matches(tokens, self._accs, max_n=6)
         # the card named first is the one they have ("10g on T4 ... also tried a 4090")
         a = named[0] if named else None
         subject: str | None = None
@@ -661,6 +662,8 @@ class Router:
             spec.system_ram_gb = understand.system_ram_gb(text)
             if spec.device_memory_gb is not None and spec.num_accelerators is None:
                 spec.num_accelerators = self._generic_count(text)
+        if spec.num_accelerators is None and spec.accelerator:
+            spec.num_accelerators = self._generic_count(text)  # "6 gpus (T4 16G per GPU)"
         if spec.num_accelerators is None and (spec.accelerator or spec.device_memory_gb):
             spec.num_accelerators = understand.launch_gpu_count(text)
         if spec.accelerator or spec.device_memory_gb:
@@ -796,8 +799,10 @@ class Router:
             if value >= 1e6:
                 spec.tokens = value
         if c := re.search(
-            r"(\d+)\s*k\s*(?:-?token\s*)?(?:context|ctx|prompt|window)", text
-        ) or re.search(r"context (?:of|length of|window of)?\s*(\d+)\s*k\b", text):
+            r"(\d+)\s*k\s*(?:-?token\s*)?(?:context|ctx|prompt|window|上下文)", text
+        ) or re.search(
+            r"(?:context (?:of|length of|window of)?|上下文(?:长度)?)\s*(\d+)\s*k\b", text
+        ):
             k = int(c.group(1))
             # "32k context" means 32,768 tokens; other round figures are decimal.
             spec.context_tokens = (
@@ -912,6 +917,10 @@ _CJK_NUMERALS = {
 _CJK_COUNT = re.compile(
     "(" + "|".join(sorted(_CJK_NUMERALS, key=len, reverse=True)) + ")(?=[台张块个片卡])"
 )
+# A size glued to a family name ("Qwen7B", "llama13b") and a card number glued to a word
+# ("3090lora"): split so that each is a word.
+_GLUED_SIZE = re.compile(r"(?<=[a-z]{3})(?=\d{1,3}(?:\.\d)?b(?![a-z0-9]))", re.I)
+_GLUED_WORD = re.compile(r"(?<=\d{4})(?=(?:q?lora|gpus?|cards?)(?![a-z]))", re.I)
 # A memory size glued to a device name: "8*32GV100" -> "8*32G V100".
 _GLUED_MEMORY = re.compile(r"(?<=\d)(gb?|GB?)(?=[A-Za-z]{1,3}\d)")
 
@@ -927,6 +936,8 @@ def space_scripts(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _CJK_COUNT.sub(lambda m: str(_CJK_NUMERALS[m.group(1)]), text)
     text = _GLUED_MEMORY.sub(lambda m: m.group(1) + " ", text)
+    text = _GLUED_SIZE.sub(" ", text)
+    text = _GLUED_WORD.sub(" ", text)
     return _SCRIPT_EDGE.sub(" ", text)
 
 
@@ -941,7 +952,8 @@ def _find_token(text: str, token: str) -> int:
 
 
 def _token_positions(text: str, token: str) -> list[int]:
-    return [m.start() for m in re.finditer(r"(?<![a-z0-9])" + re.escape(token), text)]
+    # "8xa100-40g": a count joined by "x" still leaves the name a word
+    return [m.start() for m in re.finditer(r"(?:(?<=\dx)|(?<![a-z0-9]))" + re.escape(token), text)]
 
 
 def spec_from_history(router: Router, questions: list[str]) -> WorkloadSpec:

@@ -63,7 +63,8 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"problems? (?:loading|running|with)|issues? (?:loading|running)|"
         r"(?:can'?t|cannot|unable to|fails? to|failing to) (?:load|run|start|allocate)|"
         r"gpu[- ]?util\w*\s+(?:is\s+)?(?:too\s+|very\s+|so\s+)?low|low gpu[- ]?util\w*|"
-        r"i/?o[- ]bound|data ?loader\w* (?:is )?(?:slow|bottleneck))\b",
+        r"i/?o[- ]bound|data ?loader\w* (?:is )?(?:slow|bottleneck))\b|"
+        r"爆显存|显存不足|显存不够|报错",
     ),
     (
         # "how fast will X run on my card?" asks for a speed, though it says "run"
@@ -181,7 +182,7 @@ WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
     ("lora", r"\blora\b|\bpeft\b|\badapters?\b"),
     ("full_finetune", r"\bfull(?:[- ]parameter)? fine-?\s?tun\w*|\bfull fine ?tun\w*|\bfull-?ft\b"),
     ("pretraining", r"\bpre-?train\w*\b|\btrain(?:ing)? (?:\w+ )?from scratch\b|预训练"),
-    ("full_finetune", r"全参数?(?:微调|训练)|全量微调"),
+    ("full_finetune", r"全参数?(?:微调|训练)|全量(?:微调|训练)"),
     ("full_finetune", r"\bfine-?\s?tun\w*|\bfinetun\w*|\bsft\b|微调"),
     ("full_finetune", r"\btrain(?:ing|s|ed)?\b(?! data)"),  # bare "train": see route
     ("batch_inference", r"\bbatch (?:inference|processing|jobs?)\b|\boffline inference\b"),
@@ -206,7 +207,6 @@ ENGINE_RULES: tuple[tuple[str, str], ...] = (
         r"\bn_gpu_layers\b|\bgguf\b",
     ),
     ("mlc-llm", r"\bmlc[- ]?llm\b|\bmlc\b"),
-    ("fastchat", r"\bfastchat\b"),
     ("gpt-fast", r"\bgpt-fast\b"),
     ("h2ogpt", r"\bh2ogpt\b"),
     ("jan", r"\bjan\.ai\b|\bjan app\b"),
@@ -215,6 +215,7 @@ ENGINE_RULES: tuple[tuple[str, str], ...] = (
         r"\bvllm\b|--gpu[-_]memory[-_]utilization\b|\bgpu_memory_utilization\b|--enforce[-_]eager\b",
     ),
     ("tgi", r"\btgi\b|\btext-generation-inference\b"),
+    ("fastchat", r"\bfastchat\b"),  # after vLLM: "fastchat+vLLM" serves with vLLM
     ("sglang", r"\bsglang\b"),
     ("exllama", r"\bexllama\w*\b|\btabbyapi\b|\bexl2\b"),
     ("tensorrt-llm", r"\btensorrt[- ]?llm\b|\btrt-?llm\b"),
@@ -230,11 +231,14 @@ _ENGINE_RES = tuple((e, re.compile(p, re.I)) for e, p in ENGINE_RULES)
 # -- the hardware people own ---------------------------------------------------------------
 _GB = r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g|gigs?|gigabytes?)\b"
 VRAM_RULES = (
+    # "VRAM: 23 of 24 GB in use": the card's memory is the second figure
+    r"(?:vram|gpu memory)\s*:?\s*\d+(?:\.\d+)?\s*(?:gb\s*)?(?:of|/)\s*" + _GB,
     r"\b\d{1,2}\s*x\s*" + _GB,  # "3x24 GB": the memory of each card
     _GB + r"\s*(?:of\s+)?(?:vram|v-ram|gpu memory|gpu ram|video memory|graphics memory|"
     r"hbm\w*|gddr\w*|dedicated)",
     # "a 24GB card"; not "18.08GB per GPU" (what a job takes on each)
-    _GB + r"\s*(?:(?!per\b|each\b|on\b)\w+\s+){0,2}?(?:card|gpu|graphics card|video card)s?\b",
+    _GB + r"\s*(?:(?!per\b|each\b|on\b|in\b|use\b|used\b|free\b)\w+\s+){0,2}?"
+    r"(?:card|gpu|graphics card|video card)s?\b",
     r"(?:vram|gpu memory)\s*(?:of|is|:|=)?\s*" + _GB,
     # "显存为24G" is the card's memory; "使用显存为120G" / "占用显存" is what a job used
     r"(?<!使用)(?<!占用)(?<!需要)(?<!用了)显存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
@@ -246,6 +250,10 @@ TOTAL_MEMORY_RULES = (
     _GB + r"\s*(?:of\s+)?(?:vram\s+|gpu memory\s+)?(?:in total|total|combined)\b",
 )
 SYSTEM_RAM_RULES = (
+    r"\bram\s*:?\s*\d+(?:\.\d+)?\s*(?:gb\s*)?(?:of|/)\s*" + _GB,  # "RAM: 23 of 32 GB in use"
+    r"\bmemory\s*:?\s*"
+    + _GB
+    + r"\s*(?:speed\s*:?\s*)?\d{4}\s*mhz",  # "Memory 32.0GB Speed: 2400 MHz"
     _GB + r"\s*(?:of\s+)?(?:(?:system|cpu|main|host|ddr\d\w*|ecc)\s+)*d?ram\b(?!\s*bandwidth)",
     _GB + r"\s*(?:of\s+)?(?:system|cpu|main|host)\s+memory\b",
     r"\b(\d{1,4})\s*(?:gb\s*)?ram\b",
@@ -646,6 +654,9 @@ def count_after(text: str, name_end: int) -> int | None:
     rest = text[name_end:]
     m = re.match(r"\s*\(?\s*(?:\d+(?:\.\d+)?\s*g(?:b|ib)?\s*)?[x*×]\s?(\d{1,3})\b", rest, re.I)
     m = m or re.match(r"\s*(?:gpus?|cards?)\s*\(\s*(\d{1,3})\s*\)", rest, re.I)
+    m = m or re.match(
+        r"\s*\(?\s*(\d{1,2})\s*[x*×]\s*\d+(?:\.\d+)?\s*g(?:b|ib)?\b", rest, re.I
+    )  # "A100 8x80G"
     return int(m.group(1)) if m else None
 
 
@@ -654,6 +665,7 @@ GPU_COUNT_RULES = (
     r"--nproc[_-]per[_-]node[= ](\d{1,3})\b",
     r"--num[_-]gpus[= ](\d{1,3})\b",
     r"--(?:tensor[_-]parallel[_-]size|tp|num[_-]shard)[= ](\d{1,3})\b",
+    r"\btensor[_ -]parallel[_ ]size \((\d{1,3})\)",  # vLLM's error: "tensor parallel size (6)"
     r"\bgpus?\s*0\s*[-–]\s*(\d{1,2})\b",  # "GPU 0-7" is eight GPUs
 )
 
@@ -667,6 +679,8 @@ NODE_RULES = (
     rf"\b{_N}\s+(?:nodes?|machines?|servers?|hosts?)\s+(?:of|with)\s+{_N}\s*(?:x\s*)?"
     r"(?:gpus?|cards?|[a-z]+\d)",
     rf"\b{_N}\s+(?:nvidia\s+)?(?:dgx|hgx)\b",
+    rf"\b{_N}\s+(?:nodes?|machines?|servers?)\W+{_N}\s*(?:x\s*)?(?:gpus?|cards?)\b[^.?!]{{0,30}}?"
+    r"\bper (?:node|machine|server)\b",
 )
 ONE_BOX_RE = re.compile(r"\b(?:dgx|hgx)[- ]?(?:[a-z]\d{2,3}|station)\b", re.I)  # "DGX A100": 8
 
@@ -676,7 +690,7 @@ def node_gpu_count(text: str) -> int | None:
     for n, rule in enumerate(NODE_RULES):
         if m := re.search(rule, text, re.I):
             nums = [int(g) if g.isdigit() else COUNT_WORDS.get(g.lower(), 0) for g in m.groups()]
-            total = nums[0] * (nums[1] if n < 2 else 8)
+            total = nums[0] * (8 if n == 2 else nums[1])
             return total if total >= 2 else None
     if ONE_BOX_RE.search(text) and not re.search(r"dgx[- ]?station", text, re.I):
         return 8  # one DGX/HGX box holds eight GPUs

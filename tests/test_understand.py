@@ -265,6 +265,27 @@ ROUTES = [
     ("2x RTX 3090 for finetuning LLaMAs with axolotl?", {"workload": "lora", "method": "lora"}),
     ("full fine-tuning with axolotl on 8 A100s", {"workload": "full_finetune"}),
     ("fine-tune llama 3 8b with unsloth on a T4", {"workload": "qlora"}),
+    # glued words, Chinese OOM words, counts and memory in system reports
+    (
+        "4张3090lora微调Qwen7B爆显存",
+        {"accelerator": "rtx-3090", "num_accelerators": 4, "params_b": 7.0, "kind": "troubleshoot"},
+    ),
+    (
+        "CPU: 8 cores RAM: 23 of 32 GB in use GPU: 5% VRAM: 23 of 24 GB in use, rtx 3090",
+        {"system_ram_gb": 32.0, "device_memory_gb": None, "accelerator": "rtx-3090"},
+    ),
+    (
+        "A100 8x80G 7b模型 全量训练 128k 上下文长度",
+        {"num_accelerators": 8, "context_tokens": 131072},
+    ),
+    ("4 nodes, 2 GPUs(V100, 32G) per node", {"num_accelerators": 8}),
+    ("my GPU-UTIL is below 50% (8xA100-40G)", {"accelerator": "a100-40gb-sxm"}),
+    (
+        "attention heads (40) must be divisible by tensor parallel size (6) on T4s",
+        {"num_accelerators": 6},
+    ),
+    ("fastchat+vLLM serving qwen 14b on 8*4090", {"engine": "vllm", "num_accelerators": 8}),
+    ("No Option for Regional CPU core Increase", {"provider": "azure"}),
     # a size the catalog lacks is not swapped for another size of the family
     ("VcpuLimitExceeded when I start a g5.2xlarge", {"instance": None, "provider": "aws"}),
     ("what does a g5.12xlarge cost per hour?", {"instance": "g5.12xlarge", "provider": "aws"}),

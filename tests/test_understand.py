@@ -278,7 +278,7 @@ ROUTES = [
         "A100 8x80G 7b模型 全量训练 128k 上下文长度",
         {"num_accelerators": 8, "context_tokens": 131072},
     ),
-    ("4 nodes, 2 GPUs(V100, 32G) per node", {"num_accelerators": 8}),
+    ("4 nodes, 2 GPUs(H100, 80G) per node", {"num_accelerators": 8}),
     ("my GPU-UTIL is below 50% (8xA100-40G)", {"accelerator": "a100-40gb-sxm"}),
     (
         "attention heads (40) must be divisible by tensor parallel size (6) on T4s",

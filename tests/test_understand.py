@@ -281,7 +281,7 @@ ROUTES = [
     ("4 nodes, 2 GPUs(H100, 80G) per node", {"num_accelerators": 8}),
     ("my GPU-UTIL is below 50% (8xA100-40G)", {"accelerator": "a100-40gb-sxm"}),
     (
-        "attention heads (40) must be divisible by tensor parallel size (6) on T4s",
+        "attention heads (40) must be divisible by tensor parallel size (6) on H100s",
         {"num_accelerators": 6},
     ),
     ("fastchat+vLLM serving qwen 14b on 8*4090", {"engine": "vllm", "num_accelerators": 8}),

@@ -210,6 +210,15 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
     """Plan from the kind of question and the user's situation; False = use the intents."""
     kind, model = spec.kind, _model_ref(spec)
     training = spec.workload in TRAINING_WORKLOADS or spec.method is not None
+    heads = HEADS_ERROR_RE.search(question)
+    if heads:
+        # vLLM: "Total number of attention heads (40) must be divisible by tensor parallel
+        # size (6)": which sizes work on their GPUs
+        n = spec.num_accelerators or int(heads.group(2))
+        p.calls.append(
+            ToolCall("tensor_parallel_options", {"attention_heads": int(heads.group(1)), "gpus": n})
+        )
+        return True
     stuck = model is None and not training
     if stuck and match_cloud_errors(question, spec.provider):
         # a GPU that will not start: which wall it hit (offering, quota, capacity)
@@ -385,6 +394,10 @@ def assumed_training_tokens(
     )
 
 
+HEADS_ERROR_RE = re.compile(
+    r"attention heads \((\d{1,4})\) must be divisible by tensor parallel size \((\d{1,4})\)",
+    re.I,
+)
 TRAINING_WORDS_RE = re.compile(r"\b(?:train\w*|pre-?train\w*|fine-?tun\w*|finetun\w*)|训练|微调")
 
 

@@ -21,6 +21,7 @@ from .local import models_for_hardware, run_on_hardware
 from .lookup import get_accelerator, get_instance, get_model, get_server
 from .memory import inference_memory, kv_cache_bytes_per_token
 from .models import ModelSpec, resolve_model
+from .parallel import tensor_parallel_options
 from .published import published_training
 from .result import Alternative, CatalogRef, Quantity, ToolResult
 from .serving import serving_estimate
@@ -57,6 +58,7 @@ __all__ = [
     "run_on_hardware",
     "serving_estimate",
     "storage_estimate",
+    "tensor_parallel_options",
     "training_estimate",
     "training_memory",
 ]

@@ -15,6 +15,7 @@ from .cost import compare_options, cost_per_million_tokens, job_cost
 from .decision import decide
 from .local import models_for_hardware, run_on_hardware
 from .memory import inference_memory
+from .parallel import tensor_parallel_options
 from .published import published_training
 from .result import ToolResult
 from .serving import serving_estimate
@@ -51,5 +52,6 @@ CALCULATORS: dict[str, Calculator] = {
         Calculator("decide", decide, takes_catalog=False, model_callable=False, generic_cli=False),
         Calculator("diagnose_availability", diagnose_availability, takes_catalog=False),
         Calculator("published_training", published_training, takes_catalog=False),
+        Calculator("tensor_parallel_options", tensor_parallel_options, takes_catalog=False),
     )
 }

@@ -313,3 +313,25 @@ def test_training_memory_8bit_adam_and_optimizer_offload():
     assert off["total_gb"] < full["total_gb"]
     with pytest.raises(AdvisorError):
         training_memory("llama 3.1 8b", optimizer="sgd-ish")
+
+
+def test_long_context_levers_divide_activations_and_drop_the_logits():
+    """Sequence parallelism over n GPUs divides activations and logits by n; a chunked loss
+    never holds the whole tokens x vocab x 10 B logits buffer."""
+    base = training_memory(
+        "llama 3.1 8b", num_gpus=8, zero_stage=3, seq_len=65536, activation_checkpointing=True
+    )
+    sp = training_memory(
+        "llama 3.1 8b",
+        num_gpus=8,
+        zero_stage=3,
+        seq_len=65536,
+        activation_checkpointing=True,
+        sequence_parallel=8,
+    )
+    assert sp["activations_gb"] == pytest.approx(base["activations_gb"] / 8)
+    assert sp["logits_gb"] == pytest.approx(base["logits_gb"] / 8)
+    chunked = training_memory("llama 3.1 8b", seq_len=65536, chunked_loss=True)
+    assert chunked["logits_gb"] == 0
+    with pytest.raises(AdvisorError):
+        training_memory("llama 3.1 8b", num_gpus=2, sequence_parallel=4)

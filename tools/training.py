@@ -287,11 +287,17 @@ def training_memory(
     lora_rank: int = 16,
     optimizer: str = "adamw",
     offload_optimizer: bool = False,
+    sequence_parallel: int = 1,
+    chunked_loss: bool = False,
     accelerator: str | None = None,
     device_memory_gb: float | None = None,
     catalog: Catalog | None = None,
 ) -> ToolResult:
     """Peak memory per GPU for full fine-tuning (mixed-precision AdamW), LoRA or QLoRA.
+
+    ``sequence_parallel`` splits each sequence over that many GPUs (DeepSpeed Ulysses, ring
+    attention), dividing activations and logits; ``chunked_loss`` is a fused, chunked
+    cross-entropy (Liger's fused linear cross-entropy) that never holds the whole logits.
 
     Full: bf16 weights (2 B) + bf16 grads (2 B) + fp32 master, m, v (12 B) = 16 B/param,
     sharded by ZeRO stage (1: optimizer, 2: + grads, 3: + weights) over ``num_gpus``.
@@ -350,6 +356,10 @@ def training_memory(
     else:
         acts = tokens * spec.layers * per_layer_token
     logits = tokens * spec.vocab_size * LOGIT_BYTES
+    sp = checks.count("sequence_parallel", sequence_parallel, upper=n)
+    acts, logits = acts / sp, logits / sp
+    if chunked_loss:
+        logits = 0.0  # one chunk of the logits at a time: small next to the rest
     offloaded = 0.0
     if offload_optimizer:
         offloaded, optim = optim * (n if zero_stage >= 1 else 1), 0.0
@@ -397,6 +407,8 @@ def training_memory(
         lora_rank=r,
         optimizer=optimizer,
         offload_optimizer=offload_optimizer,
+        sequence_parallel=sp,
+        chunked_loss=chunked_loss,
     )
     if accelerator:
         acc = cat.accelerator(accelerator)
@@ -431,6 +443,8 @@ def training_memory(
             "lora_rank": r,
             "optimizer": optimizer,
             "offload_optimizer": offload_optimizer,
+            "sequence_parallel": sp,
+            "chunked_loss": chunked_loss,
             "accelerator": accelerator,
         },
         values=values,
@@ -462,7 +476,8 @@ def _min_gpus_zero3(
     binary search over 1..MAX_SHARD_GPUS finds the smallest count that fits."""
 
     def peak(count: int) -> float:
-        args = {**settings, "num_gpus": count, "zero_stage": 3}
+        sp = min(int(settings["sequence_parallel"]), count)
+        args = {**settings, "num_gpus": count, "zero_stage": 3, "sequence_parallel": sp}
         return float(training_memory(spec, catalog=cat, **args)["total_gb"])
 
     if peak(MAX_SHARD_GPUS) > memory_gb:
@@ -505,6 +520,17 @@ def _memory_alternatives(
         options.append(("activation checkpointing", dict(activation_checkpointing=True)))
     if zero < 3 and n > 1:
         options.append(("ZeRO-3 / FSDP", dict(zero_stage=3)))
+    probe = training_memory(spec, catalog=cat, **base)
+    acts_gb = probe["activations_gb"] + probe["logits_gb"]
+    if not base["chunked_loss"] and probe["logits_gb"] > 0.1 * probe["total_gb"]:
+        options.append(("a fused, chunked cross-entropy (Liger kernel)", dict(chunked_loss=True)))
+    if n > 1 and base["sequence_parallel"] == 1 and acts_gb > 0.25 * probe["total_gb"]:
+        options.append(
+            (
+                f"sequence parallelism over the {n} GPUs (DeepSpeed Ulysses or ring attention)",
+                dict(sequence_parallel=n, chunked_loss=True, zero_stage=3),
+            )
+        )
     if method == "full" and base["optimizer"] == "adamw":
         options.append(("8-bit AdamW (bitsandbytes)", dict(optimizer="adamw_8bit")))
     if method == "full" and not base["offload_optimizer"]:

@@ -183,6 +183,7 @@ def _training_call(
     seq_len: int | None = None,
     zero_stage: int | None = None,
     offload_optimizer: bool | None = None,
+    dtype: str | None = None,
 ) -> ToolCall:
     """training_memory with checkpointing on, and ZeRO-3 for a full fine-tune on several GPUs."""
     args: dict[str, Any] = {
@@ -203,6 +204,8 @@ def _training_call(
         args["zero_stage"] = zero_stage  # as they configured it
     if offload_optimizer and method == "full":
         args["offload_optimizer"] = True
+    if method == "lora" and dtype == "int8":
+        args["lora_base"] = "int8"  # "train the LoRA in 8-bit": the base loaded in 8 bits
     return ToolCall("training_memory", args)
 
 
@@ -278,6 +281,7 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
             seq_len=spec.context_tokens,
             zero_stage=spec.zero_stage,
             offload_optimizer=spec.offload_optimizer,
+            dtype=spec.dtype,
         )
         p.assumptions.append("Activation checkpointing on; micro-batch 1.")
         p.calls.append(call)

@@ -335,3 +335,13 @@ def test_long_context_levers_divide_activations_and_drop_the_logits():
     assert chunked["logits_gb"] == 0
     with pytest.raises(AdvisorError):
         training_memory("llama 3.1 8b", num_gpus=2, sequence_parallel=4)
+
+
+def test_lora_over_an_8_bit_base_halves_the_frozen_weights():
+    """LoRA over a base loaded in 8 bits (bitsandbytes LLM.int8): 1 B/param instead of 2."""
+    bf16 = training_memory("llama 2 13b", method="lora")
+    int8 = training_memory("llama 2 13b", method="lora", lora_base="int8")
+    adapters = bf16["weights_gb"] - 13.0 * 2  # the rank-16 adapters, in bf16
+    assert int8["weights_gb"] == pytest.approx(13.0 * 1 + adapters, rel=0.01)
+    with pytest.raises(AdvisorError):
+        training_memory("llama 2 13b", method="lora", lora_base="fp4-ish")

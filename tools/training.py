@@ -261,6 +261,7 @@ METHODS = ("full", "lora", "qlora")
 # AdamW's m and v in fp32 (8 B); bitsandbytes' 8-bit AdamW keeps m and v in 8 bits (2 B), which
 # cuts these two states by 75% (bitsandbytes docs, "8-bit optimizers").
 OPTIMIZER_BYTES = {"adamw": 12.0, "adamw_8bit": 6.0}
+LORA_BASE_BYTES = {"bf16": 2.0, "int8": 1.0}  # the frozen base of a LoRA run, per param
 MAX_SHARD_GPUS = 4096
 LOGIT_BYTES = 10.0  # bf16 logits (2) + fp32 copy for the loss (4) + fp32 gradient (4)
 FRAGMENTATION = 1.10  # allocator fragmentation / temporary buffers
@@ -289,6 +290,7 @@ def training_memory(
     offload_optimizer: bool = False,
     sequence_parallel: int = 1,
     chunked_loss: bool = False,
+    lora_base: str = "bf16",
     accelerator: str | None = None,
     device_memory_gb: float | None = None,
     catalog: Catalog | None = None,
@@ -298,6 +300,7 @@ def training_memory(
     ``sequence_parallel`` splits each sequence over that many GPUs (DeepSpeed Ulysses, ring
     attention), dividing activations and logits; ``chunked_loss`` is a fused, chunked
     cross-entropy (Liger's fused linear cross-entropy) that never holds the whole logits.
+    ``lora_base="int8"`` is LoRA over a base loaded in 8 bits (bitsandbytes LLM.int8, 1 B/param).
 
     Full: bf16 weights (2 B) + bf16 grads (2 B) + fp32 master, m, v (12 B) = 16 B/param,
     sharded by ZeRO stage (1: optimizer, 2: + grads, 3: + weights) over ``num_gpus``.
@@ -338,13 +341,17 @@ def training_memory(
         )
     else:
         trainable = lora_params(spec, r)
-        base = p * (2.0 if method == "lora" else QLORA_BYTES_PER_PARAM)
+        if lora_base not in LORA_BASE_BYTES:
+            raise InvalidInputError(
+                f"lora_base must be one of {', '.join(LORA_BASE_BYTES)}, got {lora_base!r}."
+            )
+        base = p * (LORA_BASE_BYTES[lora_base] if method == "lora" else QLORA_BYTES_PER_PARAM)
         shard_w = n if zero_stage >= 3 else 1
         weights = base / shard_w + trainable * 2
         grads = trainable * 2
         optim = trainable * opt_bytes / (n if zero_stage >= 1 else 1)
         method_note = (
-            f"frozen base in {'bf16' if method == 'lora' else 'NF4 (~4.13 bits)'}, "
+            f"frozen base in {lora_base if method == 'lora' else 'NF4 (~4.13 bits)'}, "
             f"rank-{r} adapters trained with 16 B/param"
         )
     h = spec.hidden_size
@@ -409,6 +416,7 @@ def training_memory(
         offload_optimizer=offload_optimizer,
         sequence_parallel=sp,
         chunked_loss=chunked_loss,
+        lora_base=lora_base,
     )
     if accelerator:
         acc = cat.accelerator(accelerator)
@@ -445,6 +453,7 @@ def training_memory(
             "offload_optimizer": offload_optimizer,
             "sequence_parallel": sp,
             "chunked_loss": chunked_loss,
+            "lora_base": lora_base,
             "accelerator": accelerator,
         },
         values=values,

@@ -53,6 +53,11 @@ POINTS_AT_UNNAMED = re.compile(
     re.I,
 )
 SHORT_QUESTION_WORDS = 15
+ASKS_FOR_A_FIGURE = re.compile(
+    r"\b(?:how (?:much|many|long|fast)|what (?:throughput|speed|latency)|can i (?:pretrain|train|"
+    r"fine-?tune|run|serve|fit))\b",
+    re.I,
+)
 OFFER = (
     "To put numbers on it, tell me the model: a name (e.g. 'Llama 3.1 70B') or a size "
     "(e.g. 'a 13B model')."
@@ -161,9 +166,12 @@ class Answer(BaseModel):
 
 
 def _needs_the_model_first(question: str) -> bool:
-    """A short question about a model it only points at ("how many GPUs to serve it?")."""
+    """A short question for a figure that depends on the model ("how much VRAM do I need with
+    a 32k context?", "how many GPUs to serve it?"): ask for the model first."""
     words = question.split()
-    return len(words) <= SHORT_QUESTION_WORDS and bool(POINTS_AT_UNNAMED.search(question))
+    if len(words) > SHORT_QUESTION_WORDS:
+        return False
+    return bool(POINTS_AT_UNNAMED.search(question) or ASKS_FOR_A_FIGURE.search(question))
 
 
 def _history_questions(history: Sequence[Any] | None) -> list[str]:

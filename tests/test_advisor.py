@@ -120,6 +120,19 @@ def test_injection_inside_a_user_document_is_just_text(tmp_path, real_kb):
     assert "(your document)" in ans.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many GPUs do I need to serve it at 20 requests/s?",
+        "how much vram do i need with a 32k context?",
+        "how long would a lora fine-tune take on 8 h100s?",
+    ],
+)
+def test_a_short_question_for_a_figure_asks_for_the_model(real_kb, question):
+    ans = make(real_kb).ask(question)
+    assert ans.clarification and "Which model" in ans.clarification and ans.follow_up is None
+
+
 def test_missing_model_asks_one_clarifying_question(real_kb):
     ans = make(real_kb).ask("how many GPUs do I need to serve it at 20 requests/s?")
     assert ans.clarification and "Which model" in ans.clarification
@@ -130,7 +143,10 @@ def test_missing_model_asks_one_clarifying_question(real_kb):
 def test_a_question_the_guides_answer_is_answered_and_sizing_is_offered(real_kb):
     """No model named, but the question is not about one it points at: the guides answer
     first, and the offer to size it comes after, instead of a question in place of an answer."""
-    ans = make(real_kb).ask("How much VRAM do I need for fine-tuning with LoRA on my own data?")
+    ans = make(real_kb).ask(
+        "Before getting started with our project we want to understand how much VRAM we need "
+        "for fine-tuning with LoRA on our own data."
+    )
     assert ans.clarification is None
     assert ans.follow_up and "tell me the model" in ans.follow_up
     assert ans.guidance and ans.short_answer != ans.follow_up

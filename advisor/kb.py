@@ -11,6 +11,7 @@ from advisor.embeddings import Embedder, SentenceTransformerEmbedder
 from advisor.errors import AdvisorError, IndexBusyError, IndexWriteError
 from advisor.guides import Guide, glossary_expansions, load_guides
 from advisor.retrieve import HybridRetriever, RetrievalResult
+from advisor.shipped import ShippedVectors
 from advisor.store import GUIDES, USER_DOCS, KnowledgeStore, Progress, SyncReport
 
 
@@ -32,9 +33,15 @@ class AddReport:
 class KnowledgeBase:
     """Dependencies passed in: settings, an embedder and (optionally) a Chroma client."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, client: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        client: Any = None,
+        shipped: ShippedVectors | None = None,
+    ) -> None:
         self.settings = settings
-        self.store = KnowledgeStore(settings, embedder, client)
+        self.store = KnowledgeStore(settings, embedder, client, shipped)
         self._guides: list[Guide] | None = None
         self._guide_errors: list[str] = []
         self.retriever = HybridRetriever(self.store, glossary_expansions(self.guides()))
@@ -42,7 +49,10 @@ class KnowledgeBase:
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> KnowledgeBase:
         s = settings or Settings(**overrides)
-        return cls(s, SentenceTransformerEmbedder(s.embedding_model, device=s.device))
+        embedder = SentenceTransformerEmbedder(s.embedding_model, device=s.device)
+        # the packaged model's vectors of the shipped guides' chunks (read on first use)
+        shipped = None if s.embedding_model else ShippedVectors.packaged(embedder.name)
+        return cls(s, embedder, shipped=shipped)
 
     def guides(self) -> list[Guide]:
         if self._guides is None:

@@ -48,6 +48,7 @@ from advisor.config import Settings
 from advisor.embeddings import Embedder
 from advisor.errors import AdvisorError, IndexBusyError, IndexStorageError, IndexWriteError
 from advisor.guides import Chunk, Guide, split_guide
+from advisor.shipped import ShippedVectors
 
 try:
     import fcntl
@@ -60,6 +61,7 @@ Progress = Callable[[str, int, int], None]  # (label, done, total)
 Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata)
 CACHE_DIR = "retrieval-cache"
 EMBED_BATCH_CHUNKS = 64  # chunks of several guides embedded in one call when indexing
+WRITE_BATCH_CHUNKS = 1024  # chunks (with their vectors) upserted in one call at most
 LOCK_FILE = "index.lock"
 # Storage failures that Chroma (sqlite, its Rust segment writer) raises as other types than
 # OSError; anything else stays a bug with its traceback.
@@ -79,6 +81,7 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     chunks_written: int = 0
+    chunks_embedded: int = 0  # of those, not found in the shipped vectors
     timings: dict[str, float] = field(default_factory=dict)  # split, embed, upsert, delete (s)
 
     @property
@@ -118,11 +121,21 @@ class Snapshot:
 
 
 class KnowledgeStore:
-    """Guides and user documents in two Chroma collections, with their embeddings."""
+    """Guides and user documents in two Chroma collections, with their embeddings.
 
-    def __init__(self, settings: Settings, embedder: Embedder, client: Any = None) -> None:
+    ``shipped``: precomputed vectors (``advisor.shipped``) used for chunks whose text they
+    hold; only the others are embedded."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        client: Any = None,
+        shipped: ShippedVectors | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.shipped = shipped if shipped and shipped.model == embedder.name else None
         self._client = client
         self._client_lock = threading.Lock()
         own = client is None and not settings.chroma_url
@@ -372,7 +385,7 @@ class KnowledgeStore:
             col = self.collection(name)
             t = time.perf_counter()
             if vectors is None:
-                vectors = self.embedder.embed_documents([c.text for c in chunks])
+                vectors, _ = self._embed([c.text for c in chunks])
             t_embed = time.perf_counter()
             col.upsert(
                 ids=[c.id for c in chunks],
@@ -383,6 +396,17 @@ class KnowledgeStore:
             if timings is not None:
                 _add(timings, "embed", t_embed - t)
                 _add(timings, "upsert", time.perf_counter() - t_embed)
+
+    def _embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+        """Vectors of ``texts``: shipped ones where known, the rest embedded in one call.
+        Returns the vectors and how many were embedded."""
+        found = self.shipped.lookup(texts) if self.shipped and texts else [None] * len(texts)
+        missing = [i for i, v in enumerate(found) if v is None]
+        if missing:
+            fresh = self.embedder.embed_documents([texts[i] for i in missing])
+            for i, vector in zip(missing, fresh, strict=True):
+                found[i] = vector
+        return [v for v in found if v is not None], len(missing)
 
     def sync(
         self,
@@ -410,24 +434,26 @@ class KnowledgeStore:
         _add(timings, "read state", time.perf_counter() - t)
         total, done = len(guides), 0
         # Guides to (re)write are embedded a few at a time in one call (EMBED_BATCH_CHUNKS):
-        # one call per guide pads every short batch and cost twice as long on 2 cores. Each
-        # guide is still upserted, then its other versions deleted, one guide at a time.
+        # one call per guide pads every short batch and cost twice as long on 2 cores. Their
+        # chunks are then upserted in one call (one per guide cost 1.6 s of a 2 s build with
+        # shipped vectors), and only after that the other versions of each guide deleted:
+        # a guide's new chunks are always in before its old ones go.
         pending: list[tuple[Guide, list[Chunk], list[tuple[str, int]], bool, list[str]]] = []
+        to_embed = 0  # chunks of ``pending`` the shipped vectors do not hold
 
         def flush() -> None:
-            nonlocal done
+            nonlocal done, to_embed
             if not pending:
                 return
             t = time.perf_counter()
-            texts = [c.text for _, chunks, *_ in pending for c in chunks]
-            vectors = self.embedder.embed_documents(texts) if texts else []
+            chunks = [c for _, mine, *_ in pending for c in mine]
+            vectors, embedded = self._embed([c.text for c in chunks])
             _add(timings, "embed", time.perf_counter() - t)
-            at = 0
-            for guide, chunks, current, complete, stale in pending:
-                mine, at = vectors[at : at + len(chunks)], at + len(chunks)
-                self._write(name, chunks, timings, vectors=mine)
-                report.chunks_written += len(chunks)
-                keep = {c.id for c in chunks}
+            report.chunks_embedded += embedded
+            self._write(name, chunks, timings, vectors=vectors)
+            report.chunks_written += len(chunks)
+            for guide, mine, current, complete, stale in pending:
+                keep = {c.id for c in mine}
                 extra = [cid for cid, _ in current if cid not in keep]
                 if stale or extra:
                     t = time.perf_counter()
@@ -443,6 +469,7 @@ class KnowledgeStore:
                 if progress:
                     progress(guide.meta.id, done, total)
             pending.clear()
+            to_embed = 0
 
         for guide in guides:
             doc_id, h = guide.meta.id, guide.content_hash
@@ -460,7 +487,10 @@ class KnowledgeStore:
             chunks = split_guide(guide, self.settings.chunk_size)
             _add(timings, "split", time.perf_counter() - t)
             pending.append((guide, chunks, current, complete, stale))
-            if sum(len(p[1]) for p in pending) >= EMBED_BATCH_CHUNKS:
+            texts = [c.text for c in chunks]
+            to_embed += self.shipped.missing(texts) if self.shipped else len(texts)
+            writing = sum(len(p[1]) for p in pending)
+            if to_embed >= EMBED_BATCH_CHUNKS or writing >= WRITE_BATCH_CHUNKS:
                 flush()
         flush()
         if remove_missing:

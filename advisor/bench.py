@@ -293,8 +293,61 @@ def bench_answers(backend: str = "local", runs: int = 1) -> tuple[list[Timing], 
         )
     )
     out += bench_first_verdict(advisor, runs=max(3, runs * 3))
+    out += bench_llm_phases(advisor, runs=runs)
     facts["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out, facts
+
+
+def _pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench_llm_phases(advisor: Any, runs: int = 1) -> list[Timing]:
+    """The language model's two phases on the guidance prompts the answers use: prompt
+    processing (the wait for the first streamed token) and generation (ms per later token).
+    Nothing to measure without a model."""
+    if advisor.llm is None:
+        return []
+    prompt_ms: list[float] = []
+    per_token_ms: list[float] = []
+    for _ in range(runs):
+        for q in ANSWER_QUESTIONS:
+            passages = advisor.kb.search(q, advisor.settings.retrieval_k).passages
+            messages = advisor._prompt(q, passages, [])
+            t0 = time.perf_counter()
+            first: float | None = None
+            n = 0
+            for _delta in advisor.llm.stream(messages, advisor.settings.llm_max_tokens):
+                n += 1
+                if first is None:
+                    first = time.perf_counter()
+            end = time.perf_counter()
+            if first is None:
+                continue
+            prompt_ms.append((first - t0) * 1000)
+            if n > 1:
+                per_token_ms.append((end - first) * 1000 / (n - 1))
+    out = []
+    if prompt_ms:
+        out.append(
+            Timing(
+                f"{advisor.settings.llm_backend} model: prompt processing (to first token)",
+                len(prompt_ms),
+                statistics.median(prompt_ms),
+                _pct(prompt_ms, 0.95),
+            )
+        )
+    if per_token_ms:
+        out.append(
+            Timing(
+                f"{advisor.settings.llm_backend} model: generation, per token after the first",
+                len(per_token_ms),
+                statistics.median(per_token_ms),
+                _pct(per_token_ms, 0.95),
+            )
+        )
+    return out
 
 
 # Questions in the words people use (not from the eval sets): fit, speed, troubleshooting.

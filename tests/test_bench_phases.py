@@ -1,0 +1,26 @@
+"""The bench's split of the language model's time into prompt processing and generation."""
+
+from __future__ import annotations
+
+from fakes import ScriptedLLM
+
+from advisor.bench import ANSWER_QUESTIONS, bench_llm_phases
+from advisor.config import Settings
+from advisor.core import Advisor
+
+
+def test_prompt_and_generation_are_timed_on_the_guidance_prompts(real_kb, tmp_path):
+    replies = ["InfiniBand and RoCE both carry RDMA traffic for GPUs [1]."] * len(ANSWER_QUESTIONS)
+    llm = ScriptedLLM(*replies)
+    advisor = Advisor(Settings(data_dir=tmp_path, llm_backend="none"), real_kb, llm)
+    rows = bench_llm_phases(advisor)
+    names = [r.name for r in rows]
+    assert len(rows) == 2 and "prompt processing" in names[0] and "per token" in names[1]
+    assert all(r.runs == len(ANSWER_QUESTIONS) and r.p50_ms >= 0 for r in rows)
+    # the prompts are the guidance prompts the answers use: passages, then the question
+    assert all("Passages:" in m[-1]["content"] for m in llm.prompts)
+
+
+def test_without_a_model_there_is_nothing_to_time(real_kb, tmp_path):
+    advisor = Advisor(Settings(data_dir=tmp_path, llm_backend="none"), real_kb, None)
+    assert bench_llm_phases(advisor) == []

@@ -11,10 +11,7 @@ import functools
 import re
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
-from .catalog import default_catalog_dir
+from .catalog import default_catalog_dir, validate_file
 from .errors import CatalogError, InvalidInputError
 from .result import CatalogRef, Quantity, ToolResult
 from .schema import CloudError, CloudErrorCatalog
@@ -32,11 +29,8 @@ WALL_WORDS = {
 @functools.lru_cache(maxsize=4)
 def load_cloud_errors(directory: str | None = None) -> tuple[CloudError, ...]:
     path = Path(directory or default_catalog_dir()) / ERRORS_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        table = CloudErrorCatalog.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise CatalogError(f"{path}: {exc}") from exc
+    table = validate_file(path)  # the catalog loader: schema version, file:row:field errors
+    assert isinstance(table, CloudErrorCatalog)
     for row in table.errors:
         for pattern in row.patterns:
             try:

@@ -11,11 +11,8 @@ import functools
 import re
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
-from .catalog import default_catalog_dir
-from .errors import CatalogError, InvalidInputError
+from .catalog import default_catalog_dir, validate_file
+from .errors import InvalidInputError
 from .result import CatalogRef, Quantity, ToolResult
 from .schema import TrainingRun, TrainingRunCatalog
 
@@ -30,12 +27,9 @@ def _norm(text: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def load_training_runs(directory: str | None = None) -> tuple[TrainingRun, ...]:
-    path = Path(directory or default_catalog_dir()) / RUNS_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return tuple(TrainingRunCatalog.model_validate(data).runs)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise CatalogError(f"{path}: {exc}") from exc
+    table = validate_file(Path(directory or default_catalog_dir()) / RUNS_FILE)
+    assert isinstance(table, TrainingRunCatalog)
+    return tuple(table.runs)
 
 
 def runs_named_in(text: str) -> list[TrainingRun]:

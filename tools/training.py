@@ -529,11 +529,14 @@ def _memory_alternatives(
         options.append(("activation checkpointing", dict(activation_checkpointing=True)))
     if zero < 3 and n > 1:
         options.append(("ZeRO-3 / FSDP", dict(zero_stage=3)))
-    probe = training_memory(spec, catalog=cat, **base)
-    acts_gb = probe["activations_gb"] + probe["logits_gb"]
-    if not base["chunked_loss"] and probe["logits_gb"] > 0.1 * probe["total_gb"]:
+
+    def current(key: str) -> float:
+        return float(values[key].value)  # the run being changed, as the caller computed it
+
+    acts_gb = current("activations_gb") + current("logits_gb")
+    if not base["chunked_loss"] and current("logits_gb") > 0.1 * current("total_gb"):
         options.append(("a fused, chunked cross-entropy (Liger kernel)", dict(chunked_loss=True)))
-    if n > 1 and base["sequence_parallel"] == 1 and acts_gb > 0.25 * probe["total_gb"]:
+    if n > 1 and base["sequence_parallel"] == 1 and acts_gb > 0.25 * current("total_gb"):
         options.append(
             (
                 f"sequence parallelism over the {n} GPUs (DeepSpeed Ulysses or ring attention)",

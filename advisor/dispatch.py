@@ -156,6 +156,7 @@ def default_format(spec: WorkloadSpec, local: bool, cat: Catalog | None = None) 
     return "bf16"
 
 
+BATCH_CONTEXT_TOKENS = 2048  # per sequence in a batch, when the question gives no context
 _LOCAL_DEVICE = re.compile(r"geforce|\brtx\b|radeon|quadro|titan|\barc\b|apple", re.I)
 
 
@@ -329,6 +330,17 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         args["context_tokens"] = spec.context_tokens
     if spec.observed_tokens_per_s is not None and spec.system_ram_gb is None:
         args["assume_offload"] = True  # it runs for them, so what does not fit sits in RAM
+    if spec.batch_size and spec.batch_size > 1:
+        args["batch_size"] = spec.batch_size  # their batch: the total speed of its streams
+        args.pop("assume_offload", None)  # batched serving keeps the model on the GPUs
+        if not spec.context_tokens:
+            args["context_tokens"] = BATCH_CONTEXT_TOKENS
+            p.assumptions.append(
+                f"Each of the {spec.batch_size} sequences holds {BATCH_CONTEXT_TOKENS:,} tokens "
+                "of prompt and output (none given)."
+            )
+    elif spec.observed_tokens_per_s is not None:
+        args["observed_tokens_per_s"] = spec.observed_tokens_per_s  # a batch total, or one stream
     if spec.engine in HF_ENGINES:
         args["formats"] = "hf"  # the quantizations these engines load: int8, AWQ/GPTQ, NF4
     if spec.engine in understand.GPU_ONLY_ENGINES:

@@ -52,6 +52,9 @@ class WorkloadSpec(BaseModel):
     requests_per_s: float | None = None
     tokens_per_s: float | None = None
     concurrency: int | None = None
+    batch_size: int | None = Field(
+        default=None, description="sequences decoded together, as stated (batch size 4)"
+    )
     latency_s: float | None = None
     deadline_days: float | None = None
     budget_usd: float | None = None
@@ -780,6 +783,10 @@ class Router:
             or bool(spec.model or spec.params_b or spec.accelerator or spec.device_memory_gb)
         ):
             spec.workload = "inference"  # no training named: running the model is the default
+        if spec.workload in ("inference", "batch_inference"):
+            spec.batch_size = understand.batch_size(text)
+            if spec.batch_size and spec.batch_size > 1:
+                spec.workload = "batch_inference"  # many sequences at once: throughput
         spec.kv_dtype = understand.kv_dtype(text)
         spec.memory_fraction = understand.memory_fraction(text)
         spec.zero_stage, spec.offload_optimizer = understand.deepspeed_settings(text)

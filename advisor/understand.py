@@ -185,7 +185,13 @@ WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
     ("full_finetune", r"全参数?(?:微调|训练)|全量(?:微调|训练)"),
     ("full_finetune", r"\bfine-?\s?tun\w*|\bfinetun\w*|\bsft\b|微调"),
     ("full_finetune", r"\btrain(?:ing|s|ed)?\b(?! data)"),  # bare "train": see route
-    ("batch_inference", r"\bbatch (?:inference|processing|jobs?)\b|\boffline inference\b"),
+    (
+        "batch_inference",
+        r"\bbatch (?:inference|processing|jobs?)\b|\boffline (?:batch |inference)|"
+        r"\bthroughput\b|\b(?:a lot of|lots of|large amounts? of|millions of|thousands of) "
+        r"(?:data|documents|prompts|samples|records|texts|rows|files)\b|"
+        r"\b(?:a )?(?:large|big|whole) (?:dataset|corpus)\b",
+    ),
     (
         "inference",
         r"\binfer(?:ence|ring)?\b|\brun(?:ning|s)?\b|\b跑|\bserv\w+\b|\bchat\w*\b|\bgenerat\w+\b|"
@@ -400,6 +406,26 @@ def kv_dtype(text: str) -> str | None:
         if m:
             value = key.format(m.group(1).lower())
             return {"q8": "q8_0", "q4": "q4_0", "f16": "fp16"}.get(value, value)
+    return None
+
+
+# A batch of sequences decoded together: "GLOBAL_BATCH_SIZE=4", "--max-batch-size 8",
+# "batch size of 32", "at batch 16", "bs=8".
+BATCH_SIZE_RULES = (
+    r"(?:\b|_)batch[_\- ]?size\s*(?:of|=|:|is)?\s*(\d{1,4})\b",
+    r"\b(?:at|with) (?:a )?batch (?:of )?(\d{1,4})\b",
+    r"\bbatch of (\d{1,4})\b",
+    r"\bbs\s*=\s*(\d{1,4})\b",
+)
+_BATCH_RES = tuple(re.compile(p, re.I) for p in BATCH_SIZE_RULES)
+
+
+def batch_size(text: str) -> int | None:
+    """The batch of sequences the question names, or None."""
+    for pattern in _BATCH_RES:
+        if m := pattern.search(text):
+            value = int(m.group(1))
+            return value if value >= 1 else None
     return None
 
 

@@ -222,6 +222,9 @@ def _speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
         label = four.label.replace("Decode speed in ", "")
         expect += f", or about {fmt(float(four.value), 'tokens/s')} in a 4-bit {label} file"
     seen = spec.observed_tokens_per_s
+    batched = _batched_speed(r, seen, model, dtype, hw, expect, nums)
+    if batched is not None:
+        return batched
     if seen is None:
         pre = _q(r, "prefill_tokens_per_s")
         pre_txt = f"; prompt processing about {fmt(float(pre.value), 'tokens/s')}" if pre else ""
@@ -247,6 +250,61 @@ def _speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
         f"{seen_txt} is faster than one stream of {model} in {dtype} should run on {hw} "
         f"({expect}): check that it is one stream at batch 1, or that the model or format is "
         "the one named."
+    )
+    return Verdict(text, "info", nums)
+
+
+def _batched_speed(
+    r: ToolResult, seen: float | None, model: str, dtype: str, hw: str, one: str, nums: list[str]
+) -> Verdict | None:
+    """A speed at a batch: the user's batch, or the batch that explains a total they measured."""
+    total = _q(r, "decode_batch_tokens_per_s")
+    found = _q(r, "batch_for_observed")
+    if found is not None and isinstance(found.value, str) and seen is not None:
+        text = (
+            f"{fmt(seen, 'tokens/s')} is more than {hw} can decode for {model} in {dtype}, even "
+            f"with many streams batched together (one stream: {one}): check the model, the "
+            "format and whether the figure counts prompt tokens too."
+        )
+        return Verdict(text, "no", nums)
+    if total is None:
+        return None
+    batch = int(r.inputs.get("batch_size") or 1)
+    all_txt = f"about {fmt(float(total.value), 'tokens/s')} in total ({_speed_range(total)})"
+    nums = [f"{total.label}: {total.render()}", *nums][:6]
+    if found is not None:
+        batch = int(float(found.value))
+        text = (
+            f"{fmt(seen or 0.0, 'tokens/s')} is a batched figure, the total of many streams "
+            f"decoded together: one stream of {model} in {dtype} on {hw} runs at {one}; about "
+            f"{batch} streams at once (batch {batch}) give {all_txt}. Throughput grows with the "
+            "batch size until compute or KV-cache memory runs out, so compare benchmarks at "
+            "the same batch size, prompt and output lengths."
+        )
+        return Verdict(text, "info", nums)
+    if seen is None:
+        text = (
+            f"At batch {batch}, {model} in {dtype} on {hw} decodes {all_txt}; each stream at {one}."
+        )
+        return Verdict(text, "info", nums)
+    low = total.low if total.low is not None else float(total.value)
+    high = total.high if total.high is not None else float(total.value)
+    seen_txt = fmt(seen, "tokens/s")
+    if low * NORMAL_SLACK <= seen <= high / NORMAL_SLACK:
+        text = (
+            f"Yes, {seen_txt} is about what {hw} should give at batch {batch}: {model} in "
+            f"{dtype} decodes {all_txt} over {batch} streams (one stream: {one})."
+        )
+        return Verdict(text, "yes", nums)
+    if seen < low * NORMAL_SLACK:
+        text = (
+            f"No, {seen_txt} is slow for batch {batch} on {hw}: {model} in {dtype} should decode "
+            f"{all_txt} over {batch} streams (one stream: {one})."
+        )
+        return Verdict(text, "no", nums)
+    text = (
+        f"{seen_txt} is more than batch {batch} of {model} in {dtype} should give on {hw} "
+        f"({all_txt}): check that the figure is output tokens only, and the model and format."
     )
     return Verdict(text, "info", nums)
 

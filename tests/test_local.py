@@ -310,3 +310,64 @@ def test_a_model_that_fits_one_of_several_cards_says_so(catalog):
         "llama 3.1 70b", dtype="q4_k_m", accelerator="rtx-3090", num_accelerators=4, catalog=catalog
     )
     assert "fits_one_device" not in big.values
+
+
+def test_a_batch_decodes_its_streams_together(catalog):
+    """Llama 3.1 8B in fp16 on an A100 80GB: one stream reads 16 GB of weights per token, about
+    81 tokens/s; a step of a batch of 8 reads the weights once and 8 KV caches, so the total is
+    close to 8x (memory-bound), and each stream in the batch is a little slower than alone."""
+    one = run_on_hardware(
+        "llama 3.1 8b", dtype="fp16", accelerator="a100-80gb-sxm", catalog=catalog
+    )
+    eight = run_on_hardware(
+        "llama 3.1 8b", dtype="fp16", accelerator="a100-80gb-sxm", batch_size=8, catalog=catalog
+    )
+    total = eight["decode_batch_tokens_per_s"]
+    assert 7 * one["decode_tokens_per_s"] < total < 8 * one["decode_tokens_per_s"]
+    assert eight["decode_tokens_per_s"] < one["decode_tokens_per_s"]
+    assert "decode_batch_tokens_per_s" not in one.values
+    assert any("batch B" in f for f in eight.formula)
+
+
+def test_a_measured_total_far_above_one_stream_gets_the_batch_that_explains_it(catalog):
+    """2,000 tokens/s for Llama 3.1 8B fp16 on one A100 is no single stream (about 81): the
+    smallest batch whose total reaches it is reported with that total; a figure no batch that
+    fits in memory can reach says so; a figure near one stream's speed adds nothing."""
+    r = run_on_hardware(
+        "llama 3.1 8b",
+        dtype="fp16",
+        accelerator="a100-80gb-sxm",
+        observed_tokens_per_s=2000,
+        catalog=catalog,
+    )
+    batch = int(r["batch_for_observed"])
+    assert 20 < batch < 60
+    assert r["decode_batch_tokens_per_s"] >= 2000
+    smaller = run_on_hardware(
+        "llama 3.1 8b",
+        dtype="fp16",
+        accelerator="a100-80gb-sxm",
+        batch_size=batch - 1,
+        catalog=catalog,
+    )
+    assert smaller["decode_batch_tokens_per_s"] < 2000  # the smallest such batch
+    far = run_on_hardware(
+        "llama 3.1 8b",
+        dtype="fp16",
+        accelerator="rtx-3090",
+        observed_tokens_per_s=1e6,
+        catalog=catalog,
+    )
+    assert far.values["batch_for_observed"].value == "none that fits in memory"
+    near = run_on_hardware(
+        "llama 3.1 8b",
+        dtype="fp16",
+        accelerator="rtx-3090",
+        observed_tokens_per_s=40,
+        catalog=catalog,
+    )
+    assert "batch_for_observed" not in near.values
+    with pytest.raises(InvalidInputError):
+        run_on_hardware(
+            "llama 3.1 8b", accelerator="rtx-3090", observed_tokens_per_s=-1, catalog=catalog
+        )

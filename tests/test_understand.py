@@ -318,6 +318,15 @@ ROUTES = [
         {"accelerator": "a100-80gb-sxm", "num_accelerators": 8, "device_memory_gb": None},
     ),
     ('"Running On-Demand All G and VT instances" is 0', {"provider": "aws"}),
+    # a batch of sequences decoded together is throughput, not one stream
+    (
+        "export GLOBAL_BATCH_SIZE=4 on an L40S: I get 60 tokens/s with llama 3.1 70b, expected?",
+        {"batch_size": 4, "workload": "batch_inference", "observed_tokens_per_s": 60},
+    ),
+    ("vllm --max-batch-size 16 for llama 3.1 8b on an h100", {"batch_size": 16}),
+    ("llama 3.1 8b at batch 1 on my 3090", {"batch_size": 1, "workload": "inference"}),
+    ("I want to run llama 3.1 8b over a lot of data on 8 H100s", {"workload": "batch_inference"}),
+    ("fine-tune llama 3.1 8b with batch size 8", {"batch_size": None, "workload": "full_finetune"}),
 ]
 
 

@@ -206,3 +206,47 @@ def test_a_format_the_card_cannot_compute_is_a_no(catalog):
     assert compose(WorkloadSpec(kind="fit", dtype="fp8"), [local]).answer == "no"
     ok = run_on_hardware("llama 3.1 8b", dtype="fp8", accelerator="rtx-4090", catalog=catalog)
     assert compose(WorkloadSpec(kind="fit", dtype="fp8"), [ok]).answer == "yes"
+
+
+@pytest.mark.parametrize(("seen", "answer", "opens"), [(50.0, "yes", "Yes"), (10.0, "no", "No")])
+def test_a_speed_at_a_batch_is_judged_against_the_batch_total(catalog, seen, answer, opens):
+    """'batch size 4, I get N tokens/s': the figure is the total of 4 streams, so it is compared
+    with the batch's total, not with one stream."""
+    r = run_on_hardware(
+        "llama 3.1 70b",
+        dtype="q4_k_m",
+        accelerator="l40s",
+        batch_size=4,
+        context_tokens=2048,
+        catalog=catalog,
+    )
+    spec = WorkloadSpec(kind="speed", observed_tokens_per_s=seen, batch_size=4)
+    v = compose(spec, [r])
+    assert v is not None and v.answer == answer and v.text.startswith(opens)
+    assert "batch 4" in v.text
+    assert _all_numbers_traceable(v.text, r)
+
+
+def test_a_batched_benchmark_figure_is_explained_by_its_batch(catalog):
+    """2,000 tokens/s for Llama 3.1 8B on one A100 is a batch total: the verdict says so, names
+    the batch that reaches it, and every number in it comes from the result."""
+    r = run_on_hardware(
+        "llama 3.1 8b",
+        dtype="fp16",
+        accelerator="a100-80gb-sxm",
+        observed_tokens_per_s=2000,
+        catalog=catalog,
+    )
+    v = compose(WorkloadSpec(kind="speed", observed_tokens_per_s=2000), [r])
+    assert v is not None and "batched figure" in v.text
+    assert f"batch {int(r['batch_for_observed'])}" in v.text
+    assert _all_numbers_traceable(v.text, r)
+    far = run_on_hardware(
+        "llama 3.1 8b",
+        dtype="fp16",
+        accelerator="rtx-3090",
+        observed_tokens_per_s=1e6,
+        catalog=catalog,
+    )
+    v = compose(WorkloadSpec(kind="speed", observed_tokens_per_s=1e6), [far])
+    assert v is not None and v.answer == "no" and "even with many streams" in v.text

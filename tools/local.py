@@ -316,6 +316,64 @@ def decode_tokens_per_s(
     return out[0], out[1], out[2]
 
 
+MAX_BATCH_SEARCH = 1024  # the largest batch tried to explain a reported throughput
+
+
+def batched_tokens_per_s(
+    spec: ModelSpec, dtype: str, kv_dtype: str, context: int, pool: Pool, batch: int
+) -> tuple[float, float, float] | None:
+    """(central, low, high) total decode tokens/s of ``batch`` streams decoded together on
+    ``pool``, the model wholly in it; None when the batch's KV caches do not fit.
+
+    Each step reads the active weights once and every stream's KV cache, and does
+    2 x active params FLOPs per stream: step time = max(GB read / (bandwidth x eff),
+    2 N B / (peak x 0.4)); total = B / step time."""
+    fp = footprint(spec, dtype, kv_dtype, context, batch)
+    if fp.total_gb > pool.total_gb:
+        return None
+    read_gb = bytes_per_token_gb(spec, fp, context)
+    flops_s = (
+        2 * spec.active_b * 1e9 * batch / (pool.flops * pool.count * PREFILL_EFFICIENCY)
+        if pool.flops
+        else 0.0
+    )
+    out = []
+    for eff in pool.efficiency:
+        step = max(read_gb / (pool.bandwidth_gb_s * eff), flops_s)
+        out.append(batch / step if step > 0 else math.inf)
+    return out[0], out[1], out[2]
+
+
+def batch_reaching(
+    spec: ModelSpec, dtype: str, kv_dtype: str, context: int, pool: Pool, tokens_per_s: float
+) -> int | None:
+    """The smallest batch whose total decode speed reaches ``tokens_per_s`` on ``pool``;
+    None when no batch that fits in memory gets there (compute- or memory-bound first)."""
+
+    def total(batch: int) -> float | None:
+        got = batched_tokens_per_s(spec, dtype, kv_dtype, context, pool, batch)
+        return None if got is None else got[0]
+
+    lo, hi = 2, MAX_BATCH_SEARCH  # total speed grows with the batch while its KV caches fit
+    if total(lo) is None:
+        return None
+    if total(hi) is None:  # the largest batch that fits: total(fits) set, total(over) None
+        fits, over = lo, hi
+        while over - fits > 1:
+            mid = (fits + over) // 2
+            fits, over = (fits, mid) if total(mid) is None else (mid, over)
+        hi = fits
+    if (total(hi) or 0.0) < tokens_per_s:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (total(mid) or 0.0) >= tokens_per_s:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def prefill_tokens_per_s(spec: ModelSpec, pool: Pool | None) -> float | None:
     if pool is None or pool.flops is None:
         return None
@@ -422,6 +480,7 @@ def run_on_hardware(
     memory_fraction: float | None = None,
     offload: bool = True,
     offload_setting: str = "llama.cpp -ngl",
+    observed_tokens_per_s: float | None = None,
     catalog: Catalog | None = None,
 ) -> ToolResult:
     """Does ``model`` run on this hardware, and how fast is one stream? With the cheapest change.
@@ -436,6 +495,9 @@ def run_on_hardware(
     ``offload=False`` is an engine that keeps the whole model on the GPUs (TGI, ExLlama,
     TensorRT-LLM): nothing is placed in system RAM and no offload is offered.
     ``offload_setting`` names the engine's offload option in the advice.
+    With ``batch_size`` > 1, the total decode speed of that many streams decoded together is
+    added; ``observed_tokens_per_s`` (a speed the user measured) well above one stream adds the
+    smallest batch that reaches it (a benchmark's total over many streams, not one stream).
     """
     cat = catalog or load_catalog()
     resolved = resolve_model(model, cat)
@@ -518,6 +580,11 @@ def run_on_hardware(
             values["decode_4bit_tokens_per_s"] = Quantity(
                 label=f"Decode speed in {_format_label(four_bit)}", value=mid4, unit="tokens/s"
             )
+    if observed_tokens_per_s is not None:
+        checks.positive("observed_tokens_per_s", observed_tokens_per_s, upper=1e7)
+    values.update(
+        _batched(spec, dtype, kv_dt, context, batch, hw, placement, observed_tokens_per_s)
+    )
     slow_half = (
         slow_half_precision(cat.accelerator(accelerator), dtype)
         if accelerator and hw.gpu is not None and not unsupported
@@ -580,8 +647,15 @@ def run_on_hardware(
         "offload: whole layers move to system RAM; time per token = sum of GB_i / bandwidth_i",
         "prefill tokens/s = 0.4 x peak FLOPS / (2 x active params)",
     ]
+    if "decode_batch_tokens_per_s" in values:
+        formula.append(
+            "batch B: total tokens/s = B / max(GB read per step / (bandwidth x efficiency), "
+            "2 x active params x B / (0.4 x peak FLOPS)); a step reads the weights once and "
+            "every stream's KV cache"
+        )
     assumptions += [
-        f"Weights in {dtype}, KV cache in {kv_dt}; batch {batch} (one user).",
+        f"Weights in {dtype}, KV cache in {kv_dt}; batch {batch}"
+        + (" (one user)." if batch == 1 else " streams decoded together."),
         f"{GPU_RESERVE_GB:g} GB per GPU kept for the CUDA context and buffers; "
         f"{OS_RESERVE_GB:g} GB of system RAM for the OS.",
         "GB = 10^9 bytes.",
@@ -611,6 +685,53 @@ def run_on_hardware(
         warnings=warnings,
         alternatives=alternatives,
     )
+
+
+BATCHED_SLACK = 1.5  # a reported speed this far above one stream's high end is a batch total
+
+
+def _batched(
+    spec: ModelSpec,
+    dtype: str,
+    kv_dt: str,
+    context: int,
+    batch: int,
+    hw: Hardware,
+    p: Placement,
+    observed: float | None,
+) -> dict[str, Quantity]:
+    """Total decode speed at the user's batch, or the batch that explains their figure."""
+    pool = hw.gpu if hw.gpu is not None and hw.gpu.kind != "cpu" else hw.host
+    if p.status != "fits" or pool is None:
+        return {}  # offloaded layers: the host's bandwidth sets the pace, batch or not
+    values: dict[str, Quantity] = {}
+    if batch == 1 and observed is not None:
+        fp1 = footprint(spec, dtype, kv_dt, context, 1)
+        _, _, high = decode_tokens_per_s(spec, fp1, context, hw.gpu, hw.host, p)
+        if observed <= high * BATCHED_SLACK:
+            return {}
+        found = batch_reaching(spec, dtype, kv_dt, context, pool, observed)
+        if found is None:
+            values["batch_for_observed"] = Quantity(
+                label=f"Batch that reaches {fmt(observed, 'tokens/s')}",
+                value="none that fits in memory",
+            )
+            return values
+        batch = found
+        values["batch_for_observed"] = Quantity(
+            label=f"Streams decoded together to reach {fmt(observed, 'tokens/s')}", value=batch
+        )
+    if batch > 1:
+        got = batched_tokens_per_s(spec, dtype, kv_dt, context, pool, batch)
+        if got is not None:
+            values["decode_batch_tokens_per_s"] = Quantity(
+                label=f"Decode throughput, batch {batch} (all streams)",
+                value=got[0],
+                unit="tokens/s",
+                low=got[1],
+                high=got[2],
+            )
+    return values
 
 
 def _embed16(dtype: str) -> bool:

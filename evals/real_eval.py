@@ -25,8 +25,9 @@ from advisor.tools.catalog import Catalog, _norm
 from advisor.tools.models import normalize_dtype, parse_param_count
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from advisor import understand
 from advisor.errors import AdvisorError
-from advisor.understand import QuestionKind
+from advisor.understand import QuestionKind, Workload
 
 Kind = QuestionKind
 Quantity = Literal[
@@ -72,7 +73,8 @@ class Situation(BaseModel):
     model: str | None = None
     precision: str | None = None
     context_tokens: int | None = None
-    workload: str | None = None
+    # the product's vocabulary: a free-text workload could never match, a check that cannot pass
+    workload: Workload | None = None
     engine: str | None = None
     provider: str | None = None
     region: str | None = None
@@ -265,7 +267,9 @@ def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = 
     if expect.workload and spec.workload != expect.workload:
         bad.append(f"workload: read {spec.workload!r}, expected {expect.workload!r}")
     stated = bool(expect.engine) and _stated(str(expect.engine), question)
-    if stated and (spec.engine or "").lower() != str(expect.engine).lower():
+    # the engine's canonical name: "exllamav2" is ExLlama, "text-generation-inference" TGI
+    want_engine = understand.engine(str(expect.engine)) or str(expect.engine).lower()
+    if stated and (spec.engine or "").lower() != want_engine:
         bad.append(f"engine: read {spec.engine!r}, expected {expect.engine!r}")
     if expect.provider and spec.provider != expect.provider.lower():
         bad.append(f"provider: read {spec.provider!r}, expected {expect.provider!r}")

@@ -144,6 +144,14 @@ SIZING_RE = re.compile(
 )
 
 
+# "Will the H100 be sufficient?", "is one A100 enough?": a yes or no about that card, even
+# when the question also asks how much memory to plan for.
+YES_NO_RE = re.compile(
+    r"\b(?:will|would|is|are|can|could|does|do)\b[^.?!]{0,40}?"
+    r"\b(?:sufficient|enough|suffice|be able to (?:run|fit|hold))\b"
+)
+
+
 def default_format(spec: WorkloadSpec, local: bool, cat: Catalog | None = None) -> str:
     """The engine's usual 4-bit download on a person's own machine; else bf16, or fp16 on
     GPUs without bf16 (before Ampere: T4, V100, P40)."""
@@ -265,7 +273,12 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         return True
     if kind == "choose" and model is not None and spec.options:
         return _plan_options(spec, model, training, cat, p)
-    if model is None or kind not in ("fit", "speed", "troubleshoot", None):
+    capacity_training = kind == "capacity" and training and not spec.num_accelerators
+    if (
+        model is None
+        or kind not in ("fit", "speed", "troubleshoot", None)
+        and not (capacity_training)
+    ):
         return False
     if training:
         if not (spec.accelerator or spec.device_memory_gb):
@@ -292,7 +305,7 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
     if not local and not (kind == "speed" and not spec.owns_hardware and not spec.intents):
         # datacenter GPUs (or none named): the serving-memory and serving calculators, by
         # the intents below; a fit question on one named card is sized for that card
-        yes_no = not SIZING_RE.search(question.lower())
+        yes_no = bool(YES_NO_RE.search(question.lower())) or not SIZING_RE.search(question.lower())
         if kind in ("fit", "troubleshoot") and spec.accelerator and not spec.num_accelerators:
             spec.num_accelerators = 1 if yes_no else None  # "does it fit on an H100?"
         if kind == "speed" and "serve" not in spec.intents:
@@ -524,14 +537,15 @@ def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
             args["target_requests_per_s"] = spec.requests_per_s
         if spec.tokens_per_s:
             args["target_tokens_per_s"] = spec.tokens_per_s
-        if spec.concurrency:
-            args["concurrency"] = spec.concurrency
+        if spec.concurrency or (spec.batch_size and spec.batch_size > 1):
+            args["concurrency"] = spec.concurrency or spec.batch_size
         if spec.latency_s:
             args["ttft_slo_s"] = spec.latency_s
         if spec.context_tokens:
             args["prompt_tokens"] = spec.context_tokens
-        if acc and spec.num_accelerators:
-            args["num_accelerators"] = spec.num_accelerators  # "on 4 x H100": as many as said
+        if spec.num_accelerators:
+            # "on 4 x H100", "--tensor-parallel-size=4": as many as said
+            args["num_accelerators"] = spec.num_accelerators
         if not acc:
             p.assumptions.append("Served on NVIDIA H100 SXM (no accelerator given).")
         p.calls.append(ToolCall("serving_estimate", args))

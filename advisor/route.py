@@ -649,6 +649,8 @@ class Router:
         )
         if apple:
             spec.unified_memory_gb = adjacent or understand.unified_memory_gb(text)
+            if spec.accelerator and spec.unified_memory_gb:
+                spec.accelerator = self._apple_variant(spec.accelerator, spec.unified_memory_gb)
         else:
             spec.device_memory_gb = adjacent or understand.device_memory_gb(text) or per_card
             catalogued = (
@@ -684,6 +686,9 @@ class Router:
             spec.accelerator = self._variant_with_memory(spec.accelerator, per_card)
             catalogued = self.catalog.accelerator(spec.accelerator).memory_gb
             spec.device_memory_gb = None if per_card == catalogued else per_card
+        if spec.num_accelerators is None and not spec.accelerator:
+            launched = understand.launch_gpu_count(text)  # "--tensor-parallel-size=4"
+            spec.num_accelerators = launched if launched and launched > 1 else None
         if understand.cpu_only(text) and not spec.accelerator:
             spec.cpu_only = True
         if (spec.accelerator or spec.device_memory_gb) and understand.owned(text):
@@ -713,6 +718,22 @@ class Router:
             and base(x.name) == base(acc.name)
         ]
         return same[0].id if same else acc_id
+
+    def _apple_variant(self, acc_id: str, memory_gb: float) -> str:
+        """A chip of the same generation that comes with that much memory: "Mac Studio M1
+        64GB" is an M1 Max (an M1 tops out at 16 GB, an M1 Pro at 32 GB)."""
+        acc = self.catalog.accelerator(acc_id)
+        if not acc_id.startswith("apple-") or memory_gb <= acc.memory_gb:
+            return acc_id
+        gen = re.match(r"apple-m\d+", acc_id)
+        assert gen is not None
+        bigger = [
+            x
+            for x in self.catalog.accelerators
+            if re.fullmatch(gen.group(0) + r"(?:-pro|-max|-ultra)", x.id)
+            and x.memory_gb >= memory_gb
+        ]
+        return min(bigger, key=lambda x: x.memory_gb).id if bigger else acc_id
 
     @staticmethod
     def _generic_count(text: str) -> int | None:
@@ -817,11 +838,17 @@ class Router:
             )
         elif setting := understand.context_setting(text):
             spec.context_tokens = setting
-        if re.search(r"\bqlora\b", text):
+
+        def said(pattern: str) -> bool:  # named and not denied ("LoRA is not an option")
+            return any(
+                not understand.negated(text, m.start(), m.end()) for m in re.finditer(pattern, text)
+            )
+
+        if said(r"\bqlora\b"):
             spec.method = "qlora"
-        elif re.search(r"\blora\b", text):
+        elif said(r"\blora\b"):
             spec.method = "lora"
-        elif re.search(r"full fine-?\s?tun", text):
+        elif said(r"full fine-?\s?tun|\bfully fine-?\s?tun|\bfull[- ]param"):
             spec.method = "full"
         if r := re.search(
             _NUM + r"\s*(?:k\s*)?(?:requests?|reqs?|queries|calls)\s*(?:/|per|a)\s*"

@@ -180,7 +180,11 @@ _KV_RES = tuple((re.compile(p, re.I), key) for p, key in KV_CACHE_RULES)
 WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
     ("qlora", r"\bq-?lora\b"),
     ("lora", r"\blora\b|\bpeft\b|\badapters?\b"),
-    ("full_finetune", r"\bfull(?:[- ]parameter)? fine-?\s?tun\w*|\bfull fine ?tun\w*|\bfull-?ft\b"),
+    (
+        "full_finetune",
+        r"\bfull(?:[- ]parameter)? fine-?\s?tun\w*|\bfull fine ?tun\w*|\bfull-?ft\b|"
+        r"\bfully fine-?\s?tun\w*|\bfull[- ]param(?:eter)?s?\b",
+    ),
     ("pretraining", r"\bpre-?train\w*\b|\btrain(?:ing)? (?:\w+ )?from scratch\b|预训练"),
     ("full_finetune", r"全参数?(?:微调|训练)|全量(?:微调|训练)"),
     ("full_finetune", r"\bfine-?\s?tun\w*|\bfinetun\w*|\bsft\b|微调"),
@@ -188,7 +192,7 @@ WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
     (
         "batch_inference",
         r"\bbatch (?:inference|processing|jobs?)\b|\boffline (?:batch |inference)|"
-        r"\bthroughput\b|\b(?:a lot of|lots of|large amounts? of|millions of|thousands of) "
+        r"\b(?:a lot of|lots of|large amounts? of|millions of|thousands of) "
         r"(?:data|documents|prompts|samples|records|texts|rows|files)\b|"
         r"\b(?:a )?(?:large|big|whole) (?:dataset|corpus)\b",
     ),
@@ -436,10 +440,25 @@ def strip_kv_mentions(text: str) -> str:
     return text
 
 
+# Said after a name, these deny it: "LoRA is not an option", "QLoRA won't do".
+_DENIED_AFTER = re.compile(
+    r"^\s*(?:is|are|was)\s+(?:not|no)\b|^\s*(?:isn'?t|aren'?t|won'?t|doesn'?t|wasn'?t|can'?t|"
+    r"cannot)\b",
+    re.I,
+)
+
+
+def negated(text: str, start: int, end: int) -> bool:
+    """Whether the words around text[start:end] deny it ("without PEFT", "LoRA is not ...")."""
+    return bool(
+        _NEGATED.search(text[max(0, start - 14) : start]) or _DENIED_AFTER.search(text[end:])
+    )
+
+
 def workload(text: str) -> Workload | None:
     for w, pattern in _WORKLOAD_RES:
         for m in pattern.finditer(text):
-            if not _NEGATED.search(text[max(0, m.start() - 14) : m.start()]):
+            if not negated(text, m.start(), m.end()):
                 return w  # "without peft" is not LoRA
     return None
 
@@ -652,6 +671,7 @@ def context_setting(text: str) -> int | None:
 def memory_after(text: str, name_end: int) -> float | None:
     """Memory written right after a device name: 'V100 16GB', 'A100 (40G)', '4090 48g'."""
     m = re.match(
+        r"(?:\s*(?:gpus?|cards?)\b)?"  # "A100 GPUs (40GB)"
         r"[\s(\-,:]*(?:with|has|of|having)?\s*(?:only\s+|just\s+)?(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\b"
         r"(?!\s*(?:of\s+)?(?:vram\s+)?(?:in total|total|combined))",
         text[name_end:],
@@ -707,6 +727,9 @@ NODE_RULES = (
     rf"\b{_N}\s+(?:nvidia\s+)?(?:dgx|hgx)\b",
     rf"\b{_N}\s+(?:nodes?|machines?|servers?)\W+{_N}\s*(?:x\s*)?(?:gpus?|cards?)\b[^.?!]{{0,30}}?"
     r"\bper (?:node|machine|server)\b",
+    # "4 GPUs per node, two nodes": the count per node first
+    rf"\b{_N}\s*(?:x\s*)?(?:gpus?|cards?)\s+(?:per|in each|on each|each)\s+"
+    rf"(?:node|machine|server)\b[^.?!]{{0,30}}?\b{_N}\s+(?:nodes?|machines?|servers?)\b",
 )
 ONE_BOX_RE = re.compile(r"\b(?:dgx|hgx)[- ]?(?:[a-z]\d{2,3}|station)\b", re.I)  # "DGX A100": 8
 

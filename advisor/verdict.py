@@ -344,6 +344,13 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     working = [a for a in r.alternatives if a.values.get("fits") == 1.0]
     text = f"No: {what} of {r.inputs['model']} needs about {total} per GPU, more than {label}."
     need = _num(r, "min_accelerators")
+    if spec.kind == "capacity" and need is not None:
+        # "how many A100s to fully fine-tune a 13B?": the count first
+        text = (
+            f"At least {int(need)} GPUs like {label}: {what} of {r.inputs['model']} needs about "
+            f"{total} on one, and sharded with ZeRO-3 / FSDP over {int(need)} it fits."
+        )
+        return Verdict(text, "info", nums)  # other methods stay under Details
     if need is not None:
         text += f" Sharded with ZeRO-3 / FSDP it needs at least {int(need)} such GPUs."
     if working:
@@ -505,12 +512,22 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
             v = Verdict(r.headline, "info", key_numbers(r))
         elif r.tool == "serving_estimate" and spec.kind == "speed":
             v = _serving_speed(spec, r)
+        elif r.tool == "serving_estimate" and _q(r, "tensor_parallel_note") is not None:
+            # "why is tensor parallel slower than one GPU?": the model fits on one
+            note = _q(r, "tensor_parallel_note")
+            assert note is not None
+            v = Verdict(
+                f"{str(note.value)[0].upper()}{str(note.value)[1:]}.", "info", key_numbers(r)
+            )
         elif r.tool == "inference_memory" and spec.kind in ("fit", "troubleshoot"):
             v = _memory_fit(spec, r)
         if v is not None:
             note = _q(r, "half_precision_note")
             if note is not None:  # the card is slow in 16-bit: part of the answer
                 v = Verdict(f"{v.text} Note: {note.value}.", v.answer, v.key_numbers)
+            tp_note = _q(r, "tensor_parallel_note")
+            if tp_note is not None and str(tp_note.value) not in v.text:
+                v = Verdict(f"{v.text} Note: {tp_note.value}.", v.answer, v.key_numbers)
             one = _q(r, "fits_one_device")
             if one is not None and spec.kind in ("speed", "troubleshoot", "explain"):
                 v = Verdict(f"{v.text} Also, {one.value}.", v.answer, v.key_numbers)

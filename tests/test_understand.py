@@ -31,7 +31,11 @@ KEEP = {
             "a10g",
             "v100",
             "v100-16gb-pcie",
+            "apple-m2",
+            "apple-m2-pro",
             "apple-m2-max",
+            "apple-m2-ultra",
+            "rtx-a6000",
             "xeon-8480",
         },
     ),
@@ -327,6 +331,27 @@ ROUTES = [
     ("llama 3.1 8b at batch 1 on my 3090", {"batch_size": 1, "workload": "inference"}),
     ("I want to run llama 3.1 8b over a lot of data on 8 H100s", {"workload": "batch_inference"}),
     ("fine-tune llama 3.1 8b with batch size 8", {"batch_size": None, "workload": "full_finetune"}),
+    # the memory in brackets after "GPUs"; a method the user rules out is not the workload
+    (
+        "how many H100 GPUs (80GB) to fully fine-tune llama 3.1 8b? LoRA isn't enough for us",
+        {"accelerator": "h100-sxm", "workload": "full_finetune", "method": "full"},
+    ),
+    (
+        "A100 GPUs (40GB): full parameter training of llama 3.1 8b, how many?",
+        {"accelerator": "a100-40gb-sxm", "workload": "full_finetune"},
+    ),
+    ("we use lora, not full fine-tuning, for llama 3.1 8b on an H100", {"workload": "lora"}),
+    # GPUs per node first, then the nodes
+    (
+        "RTX A6000 with 8 GPUs per node, three nodes: NCCL is slow",
+        {"accelerator": "rtx-a6000", "num_accelerators": 24},
+    ),
+    # an Apple chip with more memory than its base model comes with is the bigger variant
+    ("a mac studio with an M2 and 96GB, llama 3.1 70b?", {"accelerator": "apple-m2-max"}),
+    ("M2 with 192 GB unified memory", {"accelerator": "apple-m2-ultra"}),
+    ("M2 with 16 GB unified memory", {"accelerator": "apple-m2"}),
+    # a launch setting gives the GPU count when no card is named
+    ("vllm --tensor-parallel-size=4 for llama 3.1 8b is slow", {"num_accelerators": 4}),
 ]
 
 

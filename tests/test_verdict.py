@@ -250,3 +250,34 @@ def test_a_batched_benchmark_figure_is_explained_by_its_batch(catalog):
     )
     v = compose(WorkloadSpec(kind="speed", observed_tokens_per_s=1e6), [far])
     assert v is not None and v.answer == "no" and "even with many streams" in v.text
+
+
+def test_tensor_parallel_on_a_model_that_fits_one_gpu_is_explained(catalog):
+    """Llama 3.1 8B fits one H100, so TP=4 adds two all-reduces per layer for every token: the
+    verdict says so and suggests replicas; a 70B that needs its cards gets no such note."""
+    from advisor.tools.serving import serving_estimate
+
+    r = serving_estimate("llama 3.1 8b", "h100-sxm", num_accelerators=4, catalog=catalog)
+    v = compose(WorkloadSpec(kind="explain", num_accelerators=4), [r])
+    assert v is not None and "fits on one" in v.text and "replicas" in v.text
+    assert "NVLink" in v.text  # the H100 SXM's link is named
+    pcie = serving_estimate("llama 3.1 8b", "l40s", num_accelerators=2, catalog=catalog)
+    assert "PCIe without NVLink" in str(pcie.values["tensor_parallel_note"].value)
+    big = serving_estimate("llama 3.1 70b", "h100-sxm", num_accelerators=4, catalog=catalog)
+    assert "tensor_parallel_note" not in big.values
+
+
+def test_how_many_gpus_to_train_leads_with_the_count(catalog):
+    """'How many A100 40GB to fully fine-tune a 13B?': the fewest GPUs that hold it sharded."""
+    r = training_memory(
+        "llama 2 13b",
+        method="full",
+        num_gpus=1,
+        accelerator="a100-40gb-sxm",
+        activation_checkpointing=True,
+        catalog=catalog,
+    )
+    need = int(r["min_accelerators"])
+    v = compose(WorkloadSpec(kind="capacity", method="full"), [r])
+    assert v is not None and v.text.startswith(f"At least {need} GPUs")
+    assert _all_numbers_traceable(v.text, r)

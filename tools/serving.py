@@ -227,6 +227,11 @@ def serving_estimate(
             )
     else:
         tp = checks.count("num_accelerators", num_accelerators, upper=4096)
+    one_card = (
+        tp > 1
+        and auto_tp(spec, acc, dtype=dtype, kv_dtype=kv_dt, tokens_per_seq=p_tok + o_tok, want=1)
+        == 1
+    )
     cap = max_concurrency(
         spec, acc, tp=tp, dtype=dtype, kv_dtype=kv_dt, tokens_per_seq=p_tok + o_tok
     )
@@ -319,6 +324,23 @@ def serving_estimate(
             label="Requests/s per replica", value=rl.requests_per_s, unit="req/s"
         ),
     }
+    if one_card:
+        nvlink = bool(acc.interconnect_name and "nvlink" in acc.interconnect_name.lower())
+        cost = (
+            f"even over {acc.interconnect_name} this communication takes part of every step"
+            if nvlink
+            else "over PCIe without NVLink this communication can cost more than the split saves"
+        )
+        note = (
+            f"{spec.name} fits on one {acc.name}: with tensor parallelism {tp}, every layer "
+            f"all-reduces its activations across the {tp} GPUs (twice per layer, each token); "
+            f"{cost}; for throughput, {tp} replicas of one GPU each (data parallel, behind a "
+            "load balancer) usually serve more"
+        )
+        values["tensor_parallel_note"] = Quantity(
+            label="Tensor parallel on a model that fits one GPU", value=note
+        )
+        warnings.append(note + ".")
     headline = (
         f"{spec.name} ({dtype}) on {tp} x {acc.name}: TTFT ~{fmt(rl.ttft_s, 's')}, "
         f"{fmt(rl.tpot_s * 1000, 'ms')}/token, ~{fmt(rl.tokens_per_s, 'tok/s')} at "

@@ -16,6 +16,7 @@ from advisor.errors import AdvisorError
 from advisor.route import WorkloadSpec
 from advisor.tools.availability import match_cloud_errors
 from advisor.tools.catalog import Catalog
+from advisor.tools.diagnose import match_signatures
 from advisor.tools.local import is_apple
 from advisor.tools.published import runs_named_in
 from advisor.tools.registry import CALCULATORS
@@ -239,6 +240,12 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
             args["provider"] = spec.provider
         p.calls.append(ToolCall("diagnose_availability", args))
         return True
+    if match_signatures(question):
+        # a pasted error or log line ("NET/Socket", "no kernel image"): its meaning and fix,
+        # then the calculators for the rest of the question
+        p.calls.append(ToolCall("diagnose_error", {"error": question}))
+        if model is None or kind in GUIDANCE_KINDS:
+            return True
     if kind in GUIDANCE_KINDS and model is None:
         return True  # answered from the guides; no calculator needs the user's numbers
     if kind in GUIDANCE_KINDS:

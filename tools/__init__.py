@@ -17,6 +17,7 @@ from .availability import diagnose_availability
 from .catalog import Catalog, load_catalog
 from .cost import compare_options, cost_per_million_tokens, job_cost
 from .decision import FACTORS, decide
+from .diagnose import diagnose_error
 from .local import models_for_hardware, run_on_hardware
 from .lookup import get_accelerator, get_instance, get_model, get_server
 from .memory import inference_memory, kv_cache_bytes_per_token
@@ -42,6 +43,7 @@ __all__ = [
     "cost_per_million_tokens",
     "decide",
     "diagnose_availability",
+    "diagnose_error",
     "energy_estimate",
     "get_accelerator",
     "get_instance",

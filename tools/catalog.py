@@ -25,6 +25,7 @@ from .schema import (
     Accelerator,
     AcceleratorCatalog,
     CloudErrorCatalog,
+    ErrorSignatureCatalog,
     Instance,
     InstanceCatalog,
     Model,
@@ -318,6 +319,7 @@ def _merge_instances(directory: Path) -> InstanceCatalog:
 _FILE_MODELS: dict[str, type[BaseModel]] = {
     "accelerators": AcceleratorCatalog,
     "cloud": CloudErrorCatalog,  # cloud-errors.yaml (read by tools.availability)
+    "error": ErrorSignatureCatalog,  # error-signatures.yaml (read by tools.diagnose)
     "instances": InstanceCatalog,
     "models": ModelCatalog,
     "onprem": OnPremCatalog,

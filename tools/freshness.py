@@ -117,6 +117,8 @@ def _rows(key: str, data: Any) -> list[tuple[str, Any, dt.date]]:
         return [("runs", r, r.as_of) for r in data.runs]
     if key == "cloud":
         return [("errors", e, e.as_of) for e in data.errors]
+    if key == "error":
+        return [("signatures", e, e.as_of) for e in data.signatures]
     if key == "storage":
         return [("tiers", t, t.as_of) for t in data.tiers] + [
             ("egress", e, e.as_of) for e in data.egress

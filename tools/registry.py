@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .availability import diagnose_availability
 from .cost import compare_options, cost_per_million_tokens, job_cost
 from .decision import decide
+from .diagnose import diagnose_error
 from .local import models_for_hardware, run_on_hardware
 from .memory import inference_memory
 from .parallel import tensor_parallel_options
@@ -51,6 +52,7 @@ CALCULATORS: dict[str, Calculator] = {
         Calculator("storage_estimate", storage_estimate),
         Calculator("decide", decide, takes_catalog=False, model_callable=False, generic_cli=False),
         Calculator("diagnose_availability", diagnose_availability, takes_catalog=False),
+        Calculator("diagnose_error", diagnose_error, takes_catalog=False),
         Calculator("published_training", published_training, takes_catalog=False),
         Calculator("tensor_parallel_options", tensor_parallel_options, takes_catalog=False),
     )

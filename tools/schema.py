@@ -363,6 +363,32 @@ class CloudErrorCatalog(_Row):
     errors: list[CloudError]
 
 
+class ErrorSignature(_Row):
+    """An error message or log line people paste (NCCL, CUDA, vLLM, llama.cpp): its meaning and
+    the fix, from the documentation or a maintainer's answer."""
+
+    id: str
+    area: Literal["network", "memory", "compatibility", "storage", "software"]
+    patterns: list[str] = Field(min_length=1)
+    # lines as the software prints them: each must match this signature first (a test checks)
+    examples: list[str] = Field(min_length=1)
+    meaning: str = Field(min_length=20, max_length=600)
+    fix: str = Field(min_length=20, max_length=600)
+    check: str | None = None
+    as_of: dt.date
+    sources: list[Source] = Field(min_length=1)
+
+    def first_match(self, text: str) -> int | None:
+        """Where the earliest of this signature's patterns occurs in ``text``, or None."""
+        at = [m.start() for p in self.patterns if (m := re.search(p, text, re.I))]
+        return min(at) if at else None
+
+
+class ErrorSignatureCatalog(_Row):
+    schema_version: int
+    signatures: list[ErrorSignature]
+
+
 class TrainingRun(_Row):
     """A training run as its developer published it; every figure is as the source states."""
 

@@ -590,10 +590,14 @@ class Router:
 
     def _hardware(self, question: str, tokens: list[str], spec: WorkloadSpec) -> None:
         """The accelerator named, how many, and the memory the user says it has."""
-        text = question.lower()
+        text = understand.ram_typos(question.lower())
         named = self._all_matches(tokens, self._accs, max_n=6)
-        # the card named first is the one they have ("10g on T4 ... also tried a 4090")
+        # the card named first is the one they have ("10g on T4 ... also tried a 4090"), said
+        # more exactly later if it is ("MacBook Pro M1 ... Processor: Apple M1 Pro")
         a = named[0] if named else None
+        if a is not None:
+            exact = [n for n in named if n[0].startswith(a[0] + "-") and n[0].startswith("apple-")]
+            a = exact[0] if exact else a
         subject: str | None = None
         if len({k for k, _, _ in named}) > 1:
             # "I have a 3050 ... I might buy a 4090": the card to buy or asked about is the

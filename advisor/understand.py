@@ -138,7 +138,7 @@ _KIND_RES = tuple((kind, re.compile(p, re.I)) for kind, p in KIND_RULES)
 WEIGHT_FORMAT_RULES: tuple[tuple[str, str], ...] = (
     (r"\b(?:exl2[ _-]?)?(\d(?:\.\d+)?)\s*-?\s*bpw\b", "exl2-{0}"),
     (r"\bexl2\b[^\d]{0,12}(\d(?:\.\d+)?)\b", "exl2-{0}"),
-    (r"\b(i?q[2-8]_(?:k_[sml]|k_xl|k|[01]|xxs|xs|s|m|nl))\b", "{0}"),
+    (r"(?:\b|_)(i?q[2-8]_(?:k_[sml]|k_xl|k|[01]|xxs|xs|s|m|nl))\b", "{0}"),  # also 7B_q4_0
     (r"\b(?:q4km|q4-k-m)\b", "q4_k_m"),
     (r"\b(?:q5km|q5-k-m)\b", "q5_k_m"),
     (r"\bmxfp4\b", "mxfp4"),
@@ -164,6 +164,19 @@ WEIGHT_FORMAT_RULES: tuple[tuple[str, str], ...] = (
     ),
     (r"\bfp16\b|\bfloat16\b|\bf16\b|\bhalf precision\b|\b16[- ]?bits?\b", "fp16"),
     (r"\bfp32\b|\bfloat32\b|\bfull precision\b", "fp32"),
+    # "each parameter uses 4 bytes", "2 bytes per parameter"
+    (
+        r"\b4 bytes? (?:per|for each|each|a) param|\bparam\w* (?:uses?|takes?|is|needs?) 4 bytes",
+        "fp32",
+    ),
+    (
+        r"\b2 bytes? (?:per|for each|each|a) param|\bparam\w* (?:uses?|takes?|is|needs?) 2 bytes",
+        "fp16",
+    ),
+    (
+        r"\b1 byte (?:per|for each|each|a) param|\bparam\w* (?:uses?|takes?|is|needs?) 1 byte",
+        "int8",
+    ),
 )
 _WEIGHT_RES = tuple((re.compile(p, re.I), key) for p, key in WEIGHT_FORMAT_RULES)
 KV_CACHE_RULES: tuple[tuple[str, str], ...] = (
@@ -219,7 +232,7 @@ ENGINE_RULES: tuple[tuple[str, str], ...] = (
     ("mlc-llm", r"\bmlc[- ]?llm\b|\bmlc\b"),
     ("gpt-fast", r"\bgpt-fast\b"),
     ("h2ogpt", r"\bh2ogpt\b"),
-    ("jan", r"\bjan\.ai\b|\bjan app\b"),
+    ("jan", r"\bjan\.ai\b|\bjan app\b|\bjan'?s hub\b"),
     (
         "vllm",
         r"\bvllm\b|--gpu[-_]memory[-_]utilization\b|\bgpu_memory_utilization\b|--enforce[-_]eager\b",
@@ -433,6 +446,19 @@ def batch_size(text: str) -> int | None:
     return None
 
 
+# "a MacBook with 16MB RAM": no computer that runs a model has megabytes of RAM; a size
+# machines are sold with, written in MB next to RAM, is gigabytes.
+_RAM_TYPO = re.compile(
+    r"\b(8|12|16|18|24|32|36|48|64|96|128|192|256|512)\s*mb\s+(?:of\s+)?"
+    r"((?:unified\s+|system\s+)?(?:ram|memory))\b"
+)
+
+
+def ram_typos(text: str) -> str:
+    """``text`` with "16MB RAM" read as "16GB RAM"."""
+    return _RAM_TYPO.sub(lambda m: f"{m.group(1)}gb {m.group(2)}", text)
+
+
 def strip_kv_mentions(text: str) -> str:
     """The text without its KV-cache precision phrases (so they do not read as weights)."""
     for pattern, _ in _KV_RES:
@@ -613,7 +639,8 @@ CONTEXT_RULES = (
     r"\b(\d{3,7})\s*(?:-?token)s?\s*(?:per (?:request|sequence|prompt)|context|ctx)\b",
     r"\b(?:max )?(?:model len(?:gth)?|context (?:length|size|window)|ctx len|"
     r"seq(?:uence)? len(?:gth)?)\s*(?:of|is|=|:|to)?\s*(\d{3,7})\b",
-    r"\b(?:context|ctx)\s*(?:to|of|=|:)\s*(\d{3,7})\b",  # "set the context to 16384"
+    r"\b(?:context|ctx)\s*(?:to|of|=|:)\s*(\d{3,7})\b(?![.,]?\d*\s*(?:[kmg]i?b|bytes?)\b)",
+    # "set the context to 16384"; not "context: 686.00 MB", a size in memory
 )
 
 

@@ -350,6 +350,14 @@ ROUTES = [
     ("a mac studio with an M2 and 96GB, llama 3.1 70b?", {"accelerator": "apple-m2-max"}),
     ("M2 with 192 GB unified memory", {"accelerator": "apple-m2-ultra"}),
     ("M2 with 16 GB unified memory", {"accelerator": "apple-m2"}),
+    # "16MB RAM" on a laptop is gigabytes; the exact chip said later wins over the short name
+    ("MacBook Pro M2 with 16MB RAM: can it run a 7B?", {"unified_memory_gb": 16}),
+    (
+        "crash on a MacBook Pro M2. Processor: Apple M2 Pro, 32 GB",
+        {"accelerator": "apple-m2-pro", "unified_memory_gb": 32},
+    ),
+    # a context size in memory is not a context length in tokens
+    ("context: 686.00 MB on my 3090", {"context_tokens": None}),
     # a launch setting gives the GPU count when no card is named
     ("vllm --tensor-parallel-size=4 for llama 3.1 8b is slow", {"num_accelerators": 4}),
 ]
@@ -401,6 +409,10 @@ FORMATS = [
     ("4-bit", "int4"),
     ("nothing about the format here", None),
     ("llama-2 7b without quantization", "fp16"),
+    ("eval time 9.61 ms (13B_q4_K_M)", "q4_k_m"),  # glued to the size with an underscore
+    ("each parameter takes 4 bytes", "fp32"),
+    ("2 bytes per parameter", "fp16"),
+    ("4 bytes of RAM per token", None),
 ]
 
 

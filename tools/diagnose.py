@@ -81,6 +81,14 @@ def diagnose_error(error: str) -> ToolResult:
     headline = f"This is {AREA_WORDS[first.area]}: {first.meaning} Fix: {first.fix}"
     if first.check:
         headline += f" To confirm: {first.check}"
+    related = [s for s in found[1:] if s.area == first.area]
+    if related:
+        # "Failed to open libibverbs" then "Using network Socket": the consequence, and how
+        # to see it is gone
+        then = related[0]
+        headline += f" The text also shows: {then.meaning}"
+        if then.check and then.check != first.check:
+            headline += f" Then check: {then.check}"
     values = {
         "area": Quantity(label="Kind of problem", value=first.area),
         "signatures": Quantity(label="Known messages matched", value=len(found)),

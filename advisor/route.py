@@ -657,6 +657,8 @@ class Router:
                 spec.accelerator = self._apple_variant(spec.accelerator, spec.unified_memory_gb)
         else:
             spec.device_memory_gb = adjacent or understand.device_memory_gb(text) or per_card
+            if spec.device_memory_gb is None and not spec.accelerator:
+                spec.device_memory_gb = understand.unnamed_gpu_memory_gb(text)
             catalogued = (
                 self.catalog.accelerator(spec.accelerator).memory_gb if spec.accelerator else None
             )
@@ -842,6 +844,8 @@ class Router:
             )
         elif setting := understand.context_setting(text):
             spec.context_tokens = setting
+        elif named := understand.context_in_model_name(text):
+            spec.context_tokens = named  # "Llama-2-7B-32K-Instruct": loaded at its window
 
         def said(pattern: str) -> bool:  # named and not denied ("LoRA is not an option")
             return any(

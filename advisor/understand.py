@@ -526,8 +526,25 @@ def apple_context(text: str) -> bool:
     return bool(_APPLE_RE.search(text))
 
 
+# "Insufficient VRAM ... I have 8GB": memory the user has, in a question about GPU memory
+_GPU_MEMORY_TOPIC = re.compile(r"\bvram\b|\bgpu memory\b|\bcuda out of memory\b|显存", re.I)
+_HAVE_GB = re.compile(
+    r"\b(?:i have|i've got|i got|i only have|i have only)\s+(?:only\s+)?"
+    r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\b(?!\s*(?:of\s+)?(?:\w+\s+)?(?:d?ram|system|memory|disk|ssd))",
+    re.I,
+)
+
+
 def device_memory_gb(text: str) -> float | None:
     return _first_gb(VRAM_RULES, text)
+
+
+def unnamed_gpu_memory_gb(text: str) -> float | None:
+    """'I have 8GB' in a question about VRAM that names no card: that card's memory."""
+    if _GPU_MEMORY_TOPIC.search(text) and (m := _HAVE_GB.search(text)):
+        value = float(m.group(1))
+        return value if 0 < value <= 1024 else None
+    return None
 
 
 def total_memory_gb(text: str) -> float | None:
@@ -684,6 +701,22 @@ def memory_fraction(text: str) -> float | None:
         return None
     value = float(m.group(1))
     return value if 0.05 <= value <= 1.0 else None
+
+
+# A long-context build named by its window: "Llama-2-7B-32K-Instruct", "Yi-34B-200K".
+_NAMED_WINDOW = re.compile(r"\b[\w.]+-\d+(?:\.\d+)?b-(\d{1,3})k\b", re.I)
+
+
+def context_in_model_name(text: str) -> int | None:
+    """The context window a model's name carries; engines such as ExLlama and vLLM allocate
+    the KV cache for it unless told otherwise."""
+    if m := _NAMED_WINDOW.search(text):
+        k = int(m.group(1))
+        if k in (8, 16, 32, 64, 128, 256):
+            return k * 1024
+        if 4 <= k <= 1000:
+            return k * 1000
+    return None
 
 
 def context_setting(text: str) -> int | None:

@@ -497,7 +497,7 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
         if timed is not None and spec.kind == "duration":
             return _duration(timed)
     diagnosis = next((r for r in results if r.tool == "diagnose_error"), None)
-    if diagnosis is not None and spec.kind not in ("fit", "capacity", "speed"):
+    if diagnosis is not None and spec.kind in ("explain", "availability"):
         return Verdict(diagnosis.headline, "info", [])  # "why does it fail?": the message says
     for r in results:
         v: Verdict | None = None
@@ -535,7 +535,12 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
             if one is not None and spec.kind in ("speed", "troubleshoot", "explain"):
                 v = Verdict(f"{v.text} Also, {one.value}.", v.answer, v.key_numbers)
             if diagnosis is not None:
-                v = Verdict(f"{v.text} The error: {diagnosis.headline}", v.answer, v.key_numbers)
+                said = _q(diagnosis, "diagnosis")
+                v = Verdict(
+                    f"{v.text} The error: {said.value if said else diagnosis.headline}",
+                    v.answer,
+                    v.key_numbers,
+                )
             return _troubleshoot(spec, v) if spec.kind == "troubleshoot" else v
     if diagnosis is not None:
         return Verdict(diagnosis.headline, "info", [])

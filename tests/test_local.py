@@ -371,3 +371,19 @@ def test_a_measured_total_far_above_one_stream_gets_the_batch_that_explains_it(c
         run_on_hardware(
             "llama 3.1 8b", accelerator="rtx-3090", observed_tokens_per_s=-1, catalog=catalog
         )
+
+
+def test_a_long_window_that_fills_the_card_is_shortened_first(catalog):
+    """Llama 2 7B GPTQ at a 32K window on an 8 GB card: the KV cache (about 17 GB in fp16)
+    is most of the need, so the first change is the longest window that fits the card alone,
+    not a smaller format or offloading; at a short window the ladder is unchanged."""
+    r = run_on_hardware(
+        "llama 2 7b", dtype="gptq", context_tokens=32768, device_memory_gb=8, catalog=catalog
+    )
+    assert r.values["status"].value == "does_not_fit"
+    first = r.alternatives[0]
+    assert first.label.startswith("shorten the context to")
+    window = int(first.values["context_tokens"])
+    assert window < 32768 and first.values["memory_gb"] <= r["device_memory_gb"]
+    short = run_on_hardware("llama 3.1 70b", dtype="q4_k_m", device_memory_gb=8, catalog=catalog)
+    assert not any(a.label.startswith("shorten the context") for a in short.alternatives)

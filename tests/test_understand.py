@@ -358,6 +358,14 @@ ROUTES = [
     ),
     # a context size in memory is not a context length in tokens
     ("context: 686.00 MB on my 3090", {"context_tokens": None}),
+    # "I have 8GB" in a question about VRAM that names no card is that card's memory
+    (
+        "Insufficient VRAM for model and cache, I have 8GB; is that not enough for llama 3.1 8b?",
+        {"device_memory_gb": 8},
+    ),
+    ("I have 64GB and the VRAM of my 4090 is full", {"device_memory_gb": None}),
+    # a long-context build named by its window is loaded at it
+    ("loading Llama-2-7B-32K-Instruct-GPTQ fails", {"context_tokens": 32768}),
     # a launch setting gives the GPU count when no card is named
     ("vllm --tensor-parallel-size=4 for llama 3.1 8b is slow", {"num_accelerators": 4}),
 ]

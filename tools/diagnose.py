@@ -90,6 +90,7 @@ def diagnose_error(error: str) -> ToolResult:
         if then.check and then.check != first.check:
             headline += f" Then check: {then.check}"
     values = {
+        "diagnosis": Quantity(label="What it means", value=f"{first.meaning} Fix: {first.fix}"),
         "area": Quantity(label="Kind of problem", value=first.area),
         "signatures": Quantity(label="Known messages matched", value=len(found)),
     }

@@ -950,19 +950,27 @@ def _changes(
                 ),
             )
         )
-    if context > 8192:
-        fp = footprint(spec, dtype, kv_dtype, 8192, batch)
-        if place(fp, hw.gpu, hw.host).status != "does_not_fit":
-            ranked.append(
-                (
-                    4,
-                    Alternative(
-                        label="shorten the context to 8,192 tokens",
-                        detail=f"{fmt(fp.total_gb, 'GB')}",
-                        values={"memory_gb": fp.total_gb},
-                    ),
+    if context > 4096 and p.status != "fits":
+        # the longest shorter window that fits on the accelerators alone; first when the KV
+        # cache is a large share of the memory (a 32K window on a 7B): it costs no quality
+        kv_heavy = asked.kv_gb >= 0.5 * asked.weights_gb
+        for window in (131072, 65536, 32768, 16384, 8192, 4096):
+            if window >= context:
+                continue
+            fp = footprint(spec, dtype, kv_dtype, window, batch)
+            alone = place(fp, hw.gpu, None) if hw.gpu is not None else place(fp, None, hw.host)
+            if alone.status == "fits":
+                ranked.append(
+                    (
+                        0 if kv_heavy else 4,
+                        Alternative(
+                            label=f"shorten the context to {window:,} tokens",
+                            detail=f"{fmt(fp.total_gb, 'GB')}, KV cache {fmt(fp.kv_gb, 'GB')}",
+                            values={"memory_gb": fp.total_gb, "context_tokens": window},
+                        ),
+                    )
                 )
-            )
+                break
     if hw.gpu is not None and hw.gpu.kind == "gpu":
         need = math.ceil(asked.total_gb / hw.gpu.usable_gb)
         if hw.gpu.count < need <= 16:

@@ -306,6 +306,11 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         )
         p.assumptions.append("Activation checkpointing on; micro-batch 1.")
         p.calls.append(call)
+        n = spec.num_accelerators or 1
+        if kind == "troubleshoot" and method == "full" and n > 1 and spec.zero_stage is None:
+            # an OOM on several GPUs with the stage unsaid: what stage 2 would need, since
+            # the estimate above assumes stage 3
+            p.calls.append(ToolCall("training_memory", {**call.inputs, "zero_stage": 2}))
         return True
     # a reported speed ("around 9 t/s") means they run it: the speed of their one stream
     local = _local_setup(spec, cat) or (kind == "speed" and spec.observed_tokens_per_s is not None)

@@ -23,6 +23,7 @@ class Verdict:
     text: str
     answer: str  # yes | no | yes_with_changes | info
     key_numbers: list[str]
+    troubleshooting: bool = False  # already says why it fails: not rephrased as an OOM
 
 
 def _q(result: ToolResult, key: str) -> Quantity | None:
@@ -365,6 +366,34 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     return Verdict(text, "no", nums)
 
 
+def _stages(spec: WorkloadSpec, r: ToolResult, results: list[ToolResult]) -> Verdict | None:
+    """An OOM on several GPUs that fits sharded at ZeRO-3 but not at ZeRO-2: the config's
+    stage is the likely cause."""
+    if spec.kind != "troubleshoot" or r.inputs.get("zero_stage") != 3:
+        return None
+    two = next(
+        (x for x in results if x.tool == "training_memory" and x.inputs.get("zero_stage") == 2),
+        None,
+    )
+    fits3, fits2 = _q(r, "fits"), _q(two, "fits") if two is not None else None
+    if two is None or fits3 is None or fits2 is None:
+        return None
+    if not (fits3.value is True and fits2.value is False):
+        return None
+    label = fits3.label.replace("Fits ", "")
+    n = int(r.inputs.get("num_gpus") or 1)
+    text = (
+        "If your DeepSpeed config is at ZeRO stage 2 or below, that is why it runs out of "
+        f"memory: full fine-tuning of "
+        f"{r.inputs['model']} over {n} GPUs needs about {fmt(_num(two, 'total_gb') or 0.0, 'GB')} "
+        f"per GPU at ZeRO-2, more than {label}, and about "
+        f"{fmt(_num(r, 'total_gb') or 0.0, 'GB')} at ZeRO-3 (parameters sharded too), which "
+        'fits: set "zero_optimization": {"stage": 3} in the DeepSpeed config (or FSDP full '
+        "sharding)."
+    )
+    return Verdict(text, "yes_with_changes", key_numbers(r), troubleshooting=True)
+
+
 def _serving_speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     one = _q(r, "tokens_per_s_per_stream")
     tpot = _q(r, "tpot_ms_batch1")
@@ -506,7 +535,7 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
             if v is not None and spec.kind != "speed":
                 v = _with_bf16(spec, r, v)
         elif r.tool == "training_memory":
-            v = _training_fit(spec, r)
+            v = _stages(spec, r, results) or _training_fit(spec, r)
         elif r.tool in ("diagnose_availability", "tensor_parallel_options"):
             return Verdict(r.headline, "info", [])
         elif r.tool == "models_for_hardware" and spec.kind == "troubleshoot":
@@ -527,21 +556,29 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
         if v is not None:
             note = _q(r, "half_precision_note")
             if note is not None:  # the card is slow in 16-bit: part of the answer
-                v = Verdict(f"{v.text} Note: {note.value}.", v.answer, v.key_numbers)
+                v = Verdict(
+                    f"{v.text} Note: {note.value}.", v.answer, v.key_numbers, v.troubleshooting
+                )
             tp_note = _q(r, "tensor_parallel_note")
             if tp_note is not None and str(tp_note.value) not in v.text:
-                v = Verdict(f"{v.text} Note: {tp_note.value}.", v.answer, v.key_numbers)
+                v = Verdict(
+                    f"{v.text} Note: {tp_note.value}.", v.answer, v.key_numbers, v.troubleshooting
+                )
             one = _q(r, "fits_one_device")
             if one is not None and spec.kind in ("speed", "troubleshoot", "explain"):
-                v = Verdict(f"{v.text} Also, {one.value}.", v.answer, v.key_numbers)
+                v = Verdict(
+                    f"{v.text} Also, {one.value}.", v.answer, v.key_numbers, v.troubleshooting
+                )
             if diagnosis is not None:
                 said = _q(diagnosis, "diagnosis")
                 v = Verdict(
                     f"{v.text} The error: {said.value if said else diagnosis.headline}",
                     v.answer,
                     v.key_numbers,
+                    v.troubleshooting,
                 )
-            return _troubleshoot(spec, v) if spec.kind == "troubleshoot" else v
+            rephrase = spec.kind == "troubleshoot" and not v.troubleshooting
+            return _troubleshoot(spec, v) if rephrase else v
     if diagnosis is not None:
         return Verdict(diagnosis.headline, "info", [])
     return None

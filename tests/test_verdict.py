@@ -281,3 +281,27 @@ def test_how_many_gpus_to_train_leads_with_the_count(catalog):
     v = compose(WorkloadSpec(kind="capacity", method="full"), [r])
     assert v is not None and v.text.startswith(f"At least {need} GPUs")
     assert _all_numbers_traceable(v.text, r)
+
+
+def test_an_oom_that_fits_at_zero3_but_not_zero2_names_the_stage(catalog):
+    """Full fine-tuning of Llama 2 13B on 4 x A100 80GB: about 88 GB per GPU at ZeRO-2 and
+    under 80 at ZeRO-3, so an OOM with the stage unsaid points at the config's stage."""
+    common = dict(
+        method="full",
+        num_gpus=4,
+        accelerator="a100-80gb-sxm",
+        activation_checkpointing=True,
+        catalog=catalog,
+    )
+    three = training_memory("llama 2 13b", zero_stage=3, **common)
+    two = training_memory("llama 2 13b", zero_stage=2, **common)
+    assert three["fits"] and not two["fits"]
+    v = compose(WorkloadSpec(kind="troubleshoot", method="full"), [three, two])
+    assert v is not None and v.answer == "yes_with_changes"
+    assert v.text.startswith("If your DeepSpeed config is at ZeRO stage 2")
+    assert '"stage": 3' in v.text
+    at_two, at_three = v.text.split(" and about ")
+    assert f"{two['total_gb']:.3g} GB" in at_two and f"{three['total_gb']:.3g} GB" in at_three
+    # a fit question gets the plain verdict, not the stage diagnosis
+    plain = compose(WorkloadSpec(kind="fit", method="full"), [three, two])
+    assert plain is not None and plain.text.startswith("Yes")

@@ -133,6 +133,7 @@ LOCAL_DEFAULT_FORMAT = {
     "koboldcpp": "q4_k_m",
     "lm studio": "q4_k_m",
     "jan": "q4_k_m",
+    "ggml": "q4_0",  # ggml-era files were mostly q4_0
     "exllama": "gptq",
     "mlx": "int4",
 }

@@ -248,6 +248,12 @@ ENGINE_RULES: tuple[tuple[str, str], ...] = (
     ("unsloth", r"\bunsloth\b"),
     ("axolotl", r"\baxolotl\b"),
     ("transformers", r"\btransformers\b|\bfrom_pretrained\b|\bhugging ?face\b|\bpipeline\(\b"),
+    ("ggml", r"\bggml\b"),  # llama.cpp's older file format and library, named on its own
+    # platforms that run the job, when no engine is named
+    ("skypilot", r"\bskypilot\b|\bsky launch\b"),
+    ("sagemaker", r"\bsagemaker\b"),
+    ("eks", r"\beks\b"),
+    ("databricks", r"\bdatabricks\b"),
 )
 _ENGINE_RES = tuple((e, re.compile(p, re.I)) for e, p in ENGINE_RULES)
 
@@ -362,7 +368,7 @@ SETTING_TERMS: dict[str, str] = {
     "training": "DeepSpeed ZeRO or FSDP sharding, CPU offload, 8-bit optimizers",
 }
 # Engines that run GGUF files (llama.cpp and its front ends), and all that run on one's own box.
-GGUF_FILE_ENGINES = frozenset({"llama.cpp", "ollama", "koboldcpp", "lm studio", "jan"})
+GGUF_FILE_ENGINES = frozenset({"llama.cpp", "ollama", "koboldcpp", "lm studio", "jan", "ggml"})
 LOCAL_ENGINE_NAMES = GGUF_FILE_ENGINES | {"exllama"}
 SERVING_ENGINE_NAMES = frozenset({"vllm", "tgi", "sglang", "tensorrt-llm"})
 

@@ -366,6 +366,10 @@ ROUTES = [
     ("I have 64GB and the VRAM of my 4090 is full", {"device_memory_gb": None}),
     # a long-context build named by its window is loaded at it
     ("loading Llama-2-7B-32K-Instruct-GPTQ fails", {"context_tokens": 32768}),
+    # platforms are read when no engine is named; an engine named beside one wins
+    ("sky launch --use-spot fails for an H100 on RunPod", {"engine": "skypilot"}),
+    ("llama.cpp on an EKS node with an A10G", {"engine": "llama.cpp"}),
+    ("./main -m starchat-ggml-q4_0.bin with ggml on 16 threads", {"engine": "ggml"}),
     # a launch setting gives the GPU count when no card is named
     ("vllm --tensor-parallel-size=4 for llama 3.1 8b is slow", {"num_accelerators": 4}),
 ]

@@ -456,7 +456,20 @@ def _published_call(question: str, spec: WorkloadSpec) -> ToolCall | None:
     return ToolCall("published_training", {"model": runs[0].names[0]})
 
 
+SIZED_TOOLS = ("run_on_hardware", "inference_memory", "training_memory")
+
+
 def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
+    """The calculators for the question, and the same one for each other size it names."""
+    p = _plan(question, spec, cat)
+    first = next((c for c in p.calls if c.tool in SIZED_TOOLS and "model" in c.inputs), None)
+    if first is not None and spec.other_models:
+        for other in spec.other_models:
+            p.calls.append(ToolCall(first.tool, {**first.inputs, "model": other}))
+    return p
+
+
+def _plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
     p = Plan()
     p.assumptions += spec.notes or []
     published = _published_call(question, spec)

@@ -86,6 +86,10 @@ class WorkloadSpec(BaseModel):
     )
     notes: list[str] | None = Field(default=None, description="readings stated as assumptions")
     owned: bool | None = Field(default=None, description="hardware the user has ('my 3090')")
+    other_models: list[str | float] | None = Field(
+        default=None,
+        description="other sizes named beside the model ('7B and 70B'): ids or billions",
+    )
     options: list[tuple[str, int]] | None = Field(
         default=None, description="accelerators compared ('2x 3090 vs a 4090'): (id, count)"
     )
@@ -482,6 +486,7 @@ class Router:
                 spec.model, spec.notes = default[0], [default[1]]
             else:
                 spec.params_b = params
+        spec.other_models = self._other_sizes(text, spec) or None
         self._hardware(question, hw_tokens, spec)
         if spec.num_accelerators is not None and not 1 <= spec.num_accelerators <= 100_000:
             spec.num_accelerators = None  # "0:H20", "-5 x H100": no count anyone means
@@ -520,6 +525,39 @@ class Router:
         self._situation(text, spec)
         spec.intents = self._intents(text, spec)
         return spec
+
+    def _other_sizes(self, text: str, spec: WorkloadSpec) -> list[str | float]:
+        """Other sizes named beside the model ("Vicuna-7B and Vicuna-13B", "llama 7/13/70b"):
+        the variants of its family with those sizes, or bare sizes; at most three."""
+        main = self.catalog.model(spec.model).params_b if spec.model else spec.params_b
+        if main is None:
+            return []
+        sizes: list[float] = []
+        for m in re.finditer(r"(?<![\w.])((?:\d+(?:\.\d+)?/)+\d+(?:\.\d+)?)\s*b\b", text):
+            sizes += [float(x) for x in m.group(1).split("/")]  # "7/13/70b"
+        sizes += [
+            _scaled(g.group(1), g.group(2)) / 1e9
+            for g in re.finditer(r"(?<![\w./])(\d+(?:\.\d+)?)\s*(b|bn)\b(?!\s*tokens)", text)
+        ]
+        family = self.catalog.model(spec.model).family if spec.model else None
+        out: list[str | float] = []
+        seen = [main]
+        for size in sizes:
+            if size <= 0 or any(abs(size / x - 1) <= 0.3 for x in seen):
+                continue
+            seen.append(size)
+            variants = [
+                v
+                for v in self.catalog.models
+                if family and v.family == family and abs(v.params_b / size - 1) <= 0.15
+            ]
+            if variants:
+                out.append(min(variants, key=lambda v: abs(math.log(v.params_b / size))).id)
+            else:
+                out.append(size)
+            if len(out) == 3:
+                break
+        return out
 
     def _size_check(self, text: str, spec: WorkloadSpec) -> None:
         """A size that contradicts the named model picks the variant of that name with it.

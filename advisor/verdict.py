@@ -366,6 +366,21 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     return Verdict(text, "no", nums)
 
 
+def _other_sizes(r: ToolResult, results: list[ToolResult]) -> str:
+    """'Llama 2 13B: about 9.9 GB (fits); Llama 2 70B: ...' for the other sizes asked about."""
+    parts = []
+    for o in results:
+        if o is r or o.tool != r.tool or o.inputs.get("model") == r.inputs.get("model"):
+            continue
+        need = _num(o, "memory_gb") or _num(o, "total_gb")
+        if need is None:
+            continue
+        fits = _q(o, "fits")
+        mark = "" if fits is None else " (fits)" if fits.value is True else " (does not fit)"
+        parts.append(f"{o.inputs.get('model')}: about {fmt(need, 'GB')}{mark}")
+    return f"The other sizes named: {'; '.join(parts)}." if parts else ""
+
+
 def _stages(spec: WorkloadSpec, r: ToolResult, results: list[ToolResult]) -> Verdict | None:
     """An OOM on several GPUs that fits sharded at ZeRO-3 but not at ZeRO-2: the config's
     stage is the likely cause."""
@@ -577,6 +592,9 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
                     v.key_numbers,
                     v.troubleshooting,
                 )
+            others = _other_sizes(r, results)
+            if others:
+                v = Verdict(f"{v.text} {others}", v.answer, v.key_numbers, v.troubleshooting)
             rephrase = spec.kind == "troubleshoot" and not v.troubleshooting
             return _troubleshoot(spec, v) if rephrase else v
     if diagnosis is not None:

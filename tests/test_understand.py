@@ -370,6 +370,14 @@ ROUTES = [
     ("sky launch --use-spot fails for an H100 on RunPod", {"engine": "skypilot"}),
     ("llama.cpp on an EKS node with an A10G", {"engine": "llama.cpp"}),
     ("./main -m starchat-ggml-q4_0.bin with ggml on 16 threads", {"engine": "ggml"}),
+    # other sizes of the family named beside the model; sizes inside names are not sizes
+    (
+        "how much VRAM do llama 3.1 8b and 70b need?",
+        {"model": "llama-3.1-8b", "other_models": ["llama-3.1-70b"]},
+    ),
+    ("llama 2 13/70b on two 3090s", {"other_models": ["llama-2-13b"]}),
+    ("mixtral 8x7b on my 3090 at 4-bit", {"other_models": None}),
+    ("a 7B or a 30B on my 4090?", {"params_b": 7.0, "other_models": [30.0]}),
     # a launch setting gives the GPU count when no card is named
     ("vllm --tensor-parallel-size=4 for llama 3.1 8b is slow", {"num_accelerators": 4}),
 ]

@@ -305,3 +305,27 @@ def test_an_oom_that_fits_at_zero3_but_not_zero2_names_the_stage(catalog):
     # a fit question gets the plain verdict, not the stage diagnosis
     plain = compose(WorkloadSpec(kind="fit", method="full"), [three, two])
     assert plain is not None and plain.text.startswith("Yes")
+
+
+def test_other_sizes_named_get_their_memory_after_the_verdict(catalog):
+    """'Can my 3090 run Llama 2 13B or 70B?': the verdict is about the first; each other size
+    follows with its memory and whether it fits."""
+    from advisor.tools.catalog import load_catalog
+
+    from advisor.dispatch import plan
+
+    spec = WorkloadSpec(
+        kind="fit",
+        model="llama-2-13b",
+        accelerator="rtx-3090",
+        owned=True,
+        workload="inference",
+        other_models=["llama-2-70b"],
+    )
+    calls = plan("can my 3090 run llama 2 13b or 70b?", spec, load_catalog()).calls
+    sized = [c for c in calls if c.tool == "run_on_hardware"]
+    assert [c.inputs["model"] for c in sized] == ["llama-2-13b", "llama-2-70b"]
+    results = [run_on_hardware(**c.inputs, catalog=catalog) for c in sized]
+    v = compose(spec, results)
+    assert v is not None and "The other sizes named: Llama 2 70B: about" in v.text
+    assert "(does not fit)" in v.text

@@ -308,7 +308,13 @@ CPU_ONLY_RULES = (
     r"\b(?:no|without) (?:a )?graphics card\b|\bcpu (?:instance|server|machine|node|box)s?\b",
 )
 # A CPU described by its cores, with no GPU word anywhere: it runs on the CPU.
-CORES_RE = re.compile(r"\b\d+[- ]?(?:physical )?cores?\b|\b\d+[- ]core\b", re.I)
+CORES_RE = re.compile(
+    r"\b\d+[- ]?(?:physical )?cores?\b|\b\d+[- ]core\b|"
+    # a desktop CPU named as what it runs on: "on an Intel i5 processor", "on my Ryzen 7"
+    r"\bon (?:an? |my |the )?(?:intel )?(?:core )?i[3579](?:[- ]\d{4,5}\w*)?\b(?: processor| cpu)?|"
+    r"\bon (?:an? |my |the )?(?:amd )?ryzen\b",
+    re.I,
+)
 GPU_WORD_RE = re.compile(r"\b(?:gpus?|cuda|vram|graphics|nvidia|rtx|gtx|radeon|metal|-ngl)\b", re.I)
 RAM_KIND_RE = re.compile(r"\b(lpddr5x|lpddr5|ddr5|ddr4|ddr3)(?:[- @]?(\d{4}))?\b", re.I)
 RAM_CHANNEL_RE = re.compile(

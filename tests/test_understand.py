@@ -378,6 +378,9 @@ ROUTES = [
     ("llama 2 13/70b on two 3090s", {"other_models": ["llama-2-13b"]}),
     ("mixtral 8x7b on my 3090 at 4-bit", {"other_models": None}),
     ("a 7B or a 30B on my 4090?", {"params_b": 7.0, "other_models": [30.0]}),
+    # a desktop CPU named as what it runs on, with no GPU word, is a CPU-only machine
+    ("running on an Intel i7-12700K with 32 GB RAM: llama 3.1 8b speed?", {"cpu_only": True}),
+    ("llama 3.1 8b on my Ryzen 9 with an RTX 3090", {"cpu_only": None}),
     # a launch setting gives the GPU count when no card is named
     ("vllm --tensor-parallel-size=4 for llama 3.1 8b is slow", {"num_accelerators": 4}),
 ]

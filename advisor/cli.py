@@ -36,7 +36,8 @@ def _cli_text(exc: AdvisorError) -> str:
     The calculators raise with neutral hints (they are called from the API and the UI too);
     only the CLI knows that ``advisor catalog list`` shows what is catalogued.
     """
-    if isinstance(exc, UnknownNameError) and not exc.suggestions:
+    listed = {"accelerator", "instance", "model", "server"}  # what `catalog list` shows
+    if isinstance(exc, UnknownNameError) and not exc.suggestions and exc.kind in listed:
         return f"{exc.message} Run `advisor catalog list {exc.kind}s` to see what is catalogued."
     return str(exc)
 

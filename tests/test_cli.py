@@ -63,6 +63,10 @@ def test_user_mistake_is_one_line_and_exit_2():
         (["ask", "hi", "--backend", "gpt"], "Unknown backend 'gpt'."),
         (["bench", "nothing"], "Unknown benchmark 'nothing'."),
         (["serve", "--share", "public"], "Unknown --share value 'public'."),
+        (
+            ["calc", "job-cost", "aws", "p5.48xlarge", "--instance-hours", "1", "--region", "x-1"],
+            "Unknown region for p5.48xlarge 'x-1'. It is offered and priced in: us-east-1",
+        ),
     ],
 )
 def test_every_command_turns_a_user_mistake_into_one_error_line(args, says):

@@ -27,11 +27,15 @@ class InvalidInputError(AdvisorError, ValueError):
 class UnknownNameError(AdvisorError, LookupError):
     """A catalog lookup found nothing; carries the closest names."""
 
-    def __init__(self, kind: str, name: str, suggestions: Sequence[str]) -> None:
+    def __init__(
+        self, kind: str, name: str, suggestions: Sequence[str], *, hint: str | None = None
+    ) -> None:
         self.kind = kind
         self.name = name
         self.suggestions = list(suggestions)
-        if self.suggestions:
+        if hint is not None:
+            pass  # the caller knows better ("p5.48xlarge is priced in: us-east-1, ...")
+        elif self.suggestions:
             hint = "Did you mean: " + ", ".join(self.suggestions) + "?"
         else:
             hint = "nothing catalogued has a similar name; check the spelling against the catalog."

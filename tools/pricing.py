@@ -36,7 +36,12 @@ def price_in_region(inst: Instance, region: str | None = None) -> RegionPrice:
     hint = ", ".join(priced)
     if wanted in (r.lower() for r in inst.available_regions):
         raise UnknownNameError("priced region", region, priced)
-    raise UnknownNameError(f"region for {inst.name} (offered and priced in: {hint})", region, [])
+    raise UnknownNameError(
+        f"region for {inst.name}",
+        region,
+        [],
+        hint=f"it is offered and priced in: {hint}.",
+    )
 
 
 def get_price(inst: Instance, region: str | None = None, pricing: str = "on_demand") -> Price:

@@ -132,6 +132,17 @@ def test_write_keeps_history_sources_dates_and_validates(cat):
     assert "&id002" not in text  # dates are written as dates, not YAML aliases
 
 
+def test_a_file_without_a_date_is_written_only_with_as_of(cat):
+    """A saved SkyPilot CSV may be months old: dated today it could roll prices back."""
+    plan = _run("skypilot", LAMBDA, cat=cat)
+    assert plan.as_of == TODAY and "--write needs --as-of" in plan.to_text()
+    before = (cat / "instances-lambda.yaml").read_bytes()
+    with pytest.raises(InvalidInputError, match="carries no date") as err:
+        write_import(plan)
+    assert "pass --as-of" in str(err.value)
+    assert (cat / "instances-lambda.yaml").read_bytes() == before
+
+
 def test_a_second_import_of_the_same_feed_changes_nothing(cat):
     _run("skypilot", LAMBDA, cat=cat, as_of=dt.date(2026, 11, 30), write=True)
     before = (cat / "instances-lambda.yaml").read_bytes()
@@ -218,7 +229,7 @@ def test_skypilot_gcp_adds_the_gpu_row_to_the_vm_row(cat):
     assert not tpu.computed
     assert "no 1 x A100 GPU row" in _skip(plan, "a2-highgpu-1g").reason
     assert "CPU-only" in _skip(plan, "n1-highmem-8").reason
-    plan = _run("skypilot", DATA / "skypilot" / "gcp" / "vms.csv", cat=cat, write=True)
+    plan = _run("skypilot", DATA / "skypilot" / "gcp" / "vms.csv", cat=cat, as_of=TODAY, write=True)
     assert (
         "COMPUTED: its VM row plus its GPU row"
         in load_catalog(cat).instance("gcp", "a3-highgpu-8g").notes
@@ -374,7 +385,7 @@ def test_gcp_malformed_sku_names_the_line(cat):
 # -- writing safely ---------------------------------------------------------------------
 def test_an_invalid_result_is_not_written(cat):
     """The new file is checked with the rest of the catalog before it replaces the old one."""
-    plan = _run("skypilot", LAMBDA, cat=cat)
+    plan = _run("skypilot", LAMBDA, cat=cat, as_of=TODAY)
     plan.new_instances["gpu_1x_a6000"]["prices"][0]["region"] = "moon-1"
     before = (cat / "instances-lambda.yaml").read_bytes()
     with pytest.raises(CatalogError, match="nothing written.*'moon-1' is not in regions"):

@@ -49,6 +49,8 @@ SOURCES = ("skypilot", "aws", "azure", "gcp")
 YAML_FIELDS = {f: f"{f}_usd_per_hour" for f in FIELDS}
 MAX_PAGES = 200  # Azure pages followed from a URL
 SUSPICIOUS_RATIO = 3.0  # a price that moves by more than this factor is flagged
+# A saved file with no date of its own may be old: dating it today could roll prices back.
+UNDATED = "today, for this dry run: the file carries no date; --write needs --as-of"
 SAME_WITHIN = 1e-5  # relative: 29.3871 (catalogued) and 29.38708 (computed) are one price
 
 
@@ -219,7 +221,9 @@ def _as_of(feed: Feed, as_of: dt.date | None, today: dt.date) -> tuple[dt.date, 
         return as_of, "--as-of"
     if feed.as_of is not None:
         return feed.as_of, feed.as_of_from
-    return today, "today: the feed carries no date"
+    if is_url(feed.where):
+        return today, "today: fetched now; the feed carries no date"
+    return today, UNDATED
 
 
 def _scope(regions: Sequence[str] | None, known: set[str]) -> set[str]:
@@ -460,6 +464,12 @@ def write_import(plan: ImportPlan, *, prune: bool = False) -> bool:
     plan.pruned = prune
     if not plan.has_changes:
         return False
+    if plan.as_of_from == UNDATED:
+        raise InvalidInputError(
+            f"{plan.where} carries no date, and dating its prices today could replace newer "
+            "catalogued prices with older ones.",
+            hint="pass --as-of YYYY-MM-DD: the day the file was fetched, or its commit date.",
+        )
     text = plan.file.read_text(encoding="utf-8")
     data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader
     rows = {i["name"]: i for i in data["instances"]}

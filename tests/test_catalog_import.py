@@ -166,6 +166,11 @@ def test_an_older_feed_never_replaces_a_newer_price(cat):
     reason = _skip(plan, "gpu_8x_h100_sxm5").reason
     assert reason == "the catalogued price (2026-09-20) is newer than the feed (2026-01-15)"
     assert not plan.redated  # equal figures are not re-dated backwards either
+    # a new region for a row whose prices are newer, and "removed", need a feed as new
+    assert "older than the row's catalogued prices (2026-09-20)" in next(
+        s.reason for s in plan.skipped if s.region == "us-west-1"
+    )
+    assert not plan.removed
 
 
 def test_region_option_limits_the_import(cat):

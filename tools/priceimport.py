@@ -186,7 +186,7 @@ def plan_import(
             getattr(plan, diff.kind).append(diff)
     for name, rows in new_rows.items():
         _add_new_instance(plan, feed, name, rows, date, skips, insts)
-    plan.removed = _removed(insts, feed, covered_regions, seen)
+    plan.removed = _removed(insts, feed, covered_regions, seen, date)
     for region, n in sorted(outside.items()):
         what = f"{n} row" + ("s" if n > 1 else "")
         skips.append(Skip(what, f"region {region!r} is not in {path.name}", region, None, n))
@@ -195,9 +195,14 @@ def plan_import(
 
 
 def _removed(
-    insts: Sequence[Instance], feed: Feed, covered: set[str], seen: set[tuple[str, str]]
+    insts: Sequence[Instance],
+    feed: Feed,
+    covered: set[str],
+    seen: set[tuple[str, str]],
+    date: dt.date,
 ) -> list[PriceDiff]:
-    """Catalogued on-demand prices in regions the feed covers that the feed does not list."""
+    """Catalogued on-demand prices in regions the feed covers that the feed does not list
+    (a feed older than the price says nothing about it)."""
     out = []
     for inst in insts:
         if not feed.covers(inst):
@@ -208,6 +213,8 @@ def _removed(
             if price.price_basis != "on_demand":
                 continue  # a reservation rate: on-demand feeds do not list it
             old_date = price.as_of or inst.as_of
+            if date < old_date:
+                continue
             out.append(
                 PriceDiff("removed", inst.name, price.region, _figures(price), {}, old_date, None)
             )
@@ -272,6 +279,14 @@ def _compare(inst: Instance, row: FeedRow, date: dt.date) -> PriceDiff | Skip:
     computed = bool(row.detail)
     price = next((p for p in inst.prices if p.region == row.region), None)
     if price is None:
+        newest = max(p.as_of or inst.as_of for p in inst.prices)
+        if date < newest:  # a new region from a feed older than the row's other prices
+            return Skip(
+                row.instance_type,
+                f"the feed ({date}) is older than the row's catalogued prices ({newest})",
+                row.region,
+                row.line,
+            )
         return PriceDiff(
             "new",
             inst.name,

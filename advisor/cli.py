@@ -2,8 +2,9 @@
 
 ``advisor calc <tool> [options] [--json]`` runs any calculator; its options are generated
 from the tool function's signature, so the CLI never restates a tool's parameters.
-``advisor catalog list|show`` browses the catalogs and ``advisor catalog check`` reports their
-age. User mistakes print one line.
+``advisor catalog list|show`` browses the catalogs, ``advisor catalog check`` reports their
+age and ``advisor catalog import`` brings instance prices up to date from a public price feed.
+User mistakes print one line.
 """
 
 from __future__ import annotations
@@ -298,6 +299,62 @@ def catalog_check(
     else:
         _print_check(report, show_all)
     raise typer.Exit(code=0 if report.clean else 1)
+
+
+@catalog_app.command("import")
+def catalog_import(
+    source: str = typer.Argument(..., help="skypilot | aws | azure | gcp"),
+    locations: list[str] = typer.Argument(
+        ..., help="The feed: a file or URL (Azure: one or more pages)."
+    ),
+    write: bool = typer.Option(
+        False, "--write", help="Write the updated YAML (default: print the diff only)."
+    ),
+    region: list[str] = typer.Option(
+        None, "--region", help="Only this catalogued region (repeat for more)."
+    ),
+    provider: str = typer.Option(
+        None, "--provider", help="SkyPilot: the cloud the CSV is for (default: its folder)."
+    ),
+    as_of: str = typer.Option(
+        None, "--as-of", help="Date of the feed, YYYY-MM-DD (default: its own date, else today)."
+    ),
+    prune: bool = typer.Option(
+        False, "--prune", help="With --write, delete catalogued prices the feed does not list."
+    ),
+    directory: Path = typer.Option(
+        None, "--catalog-dir", help="Another catalog folder (default: the shipped catalogs)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole diff as JSON."),
+) -> None:
+    """Import instance prices from a public price feed: print the diff; --write applies it.
+
+    Feeds: SkyPilot catalog CSVs (vms.csv), the AWS Price List EC2 offer file, Azure Retail
+    Prices API pages, GCP Cloud Billing Catalog SKUs. A malformed feed is an error naming
+    its file and line, and nothing is written.
+    """
+    import datetime as dt
+
+    from advisor.tools.priceimport import import_prices
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise AdvisorError(f"--as-of {as_of!r} is not a date.", hint="use YYYY-MM-DD.") from None
+    plan = import_prices(
+        source,
+        locations,
+        catalog_dir=directory,
+        provider=provider,
+        regions=region or None,
+        as_of=day,
+        write=write,
+        prune=prune,
+    )
+    if as_json:
+        out.print_json(json.dumps(plan.to_dict(), default=str))
+    else:
+        out.print(plan.to_text(), highlight=False, markup=False)
 
 
 def _print_check(report: Any, show_all: bool) -> None:

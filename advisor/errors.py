@@ -11,7 +11,13 @@ the rest of ``advisor``) and are re-exported here, so ``from advisor.errors impo
 
 from __future__ import annotations
 
-from advisor.tools.errors import AdvisorError, CatalogError, InvalidInputError, UnknownNameError
+from advisor.tools.errors import (
+    AdvisorError,
+    CatalogError,
+    FeedError,
+    InvalidInputError,
+    UnknownNameError,
+)
 
 
 class IndexStorageError(AdvisorError):
@@ -29,6 +35,7 @@ class IndexBusyError(AdvisorError):
 __all__ = [
     "AdvisorError",
     "CatalogError",
+    "FeedError",
     "IndexBusyError",
     "IndexStorageError",
     "IndexWriteError",

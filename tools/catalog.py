@@ -281,6 +281,11 @@ def _cross_check(
                 raise CatalogError(
                     f"{label}, field prices.region: {price.region!r} is not in regions"
                 )
+        for change in inst.price_history:
+            if change.region is not None and (inst.provider, change.region) not in region_ids:
+                raise CatalogError(
+                    f"{label}, field price_history.region: {change.region!r} is not in regions"
+                )
         for region in inst.available_regions:
             if (inst.provider, region) not in region_ids:
                 raise CatalogError(

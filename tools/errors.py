@@ -48,3 +48,16 @@ class UnknownNameError(AdvisorError, LookupError):
 
 class CatalogError(AdvisorError):
     """A catalog file is missing or malformed: a hard error naming file, row and field."""
+
+
+class FeedError(AdvisorError):
+    """A price feed is malformed or is not the format named: names the file and line.
+
+    Raised before anything is written, so a bad feed never changes a catalog.
+    """
+
+    def __init__(self, where: str, line: int | None, message: str) -> None:
+        self.where = where
+        self.line = line
+        at = f"{where}:{line}" if line is not None else where
+        super().__init__(f"{at}: {message}")

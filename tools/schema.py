@@ -113,6 +113,8 @@ class RegionPrice(_Row):
     # (e.g. AWS Capacity Blocks). Rankings skip such rows unless asked for.
     price_basis: Literal["on_demand", "capacity_block"] = "on_demand"
     as_of: dt.date | None = None  # defaults to the instance's as_of
+    # the feed this price was imported from (``advisor catalog import``); one of the row's sources
+    source_url: HttpUrl | None = None
 
     @model_validator(mode="after")
     def _discounts_are_discounts(self) -> RegionPrice:
@@ -124,8 +126,19 @@ class RegionPrice(_Row):
 
 
 class PriceChange(_Row):
+    """A replaced price: ``date`` is the replaced figure's as_of, ``note`` says what replaced it.
+
+    Instance prices replaced by ``advisor catalog import`` also keep the region and the old
+    figures, USD per instance-hour, so that the history can be read without the notes.
+    """
+
     date: dt.date
     note: str
+    region: str | None = None
+    on_demand_usd_per_hour: float | None = Field(default=None, gt=0, le=1000)
+    spot_usd_per_hour: float | None = Field(default=None, gt=0, le=1000)
+    commit_1y_usd_per_hour: float | None = Field(default=None, gt=0, le=1000)
+    commit_3y_usd_per_hour: float | None = Field(default=None, gt=0, le=1000)
 
 
 class Instance(_Sourced):
@@ -151,6 +164,12 @@ class Instance(_Sourced):
     def _accelerator_count_consistent(self) -> Instance:
         if (self.accelerator is None) != (self.accelerator_count == 0):
             raise ValueError("accelerator and accelerator_count must both be set or both empty")
+        urls = {str(s.url) for s in self.sources}
+        for price in self.prices:
+            if price.source_url is not None and str(price.source_url) not in urls:
+                raise ValueError(
+                    f"prices ({price.region}): source_url {price.source_url} is not in sources"
+                )
         return self
 
 

@@ -19,6 +19,7 @@ from advisor.tools.catalog import Catalog
 from advisor.tools.diagnose import match_signatures
 from advisor.tools.local import is_apple
 from advisor.tools.published import runs_named_in
+from advisor.tools.quant import unsupported_on
 from advisor.tools.registry import CALCULATORS
 from advisor.tools.result import ToolResult
 
@@ -159,6 +160,13 @@ def default_format(spec: WorkloadSpec, local: bool, cat: Catalog | None = None) 
     GPUs without bf16 (before Ampere: T4, V100, P40)."""
     if local and spec.engine in LOCAL_DEFAULT_FORMAT:
         return LOCAL_DEFAULT_FORMAT[spec.engine]
+    if cat is not None and spec.model:
+        published = cat.model(spec.model).published_dtype
+        acc = cat.accelerator(spec.accelerator) if spec.accelerator else None
+        if published is not None and (acc is None or unsupported_on(acc, published) is None):
+            # DeepSeek-V3 is released in FP8, gpt-oss in MXFP4; on a GPU that cannot compute
+            # the format (FP8 on an A100) people run the 16-bit conversion
+            return published
     if cat is not None and spec.accelerator:
         acc = cat.accelerator(spec.accelerator)
         if acc.kind == "gpu" and acc.bf16_tflops is None and acc.fp16_tflops is not None:
@@ -337,7 +345,10 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
     )
     dtype = spec.dtype or default_format(spec, local and not native, cat)
     args = {"model": model, "dtype": dtype, **hardware_args(spec)}
-    if spec.dtype is None and dtype in ("bf16", "fp16"):
+    as_published = dtype in ("bf16", "fp16") or bool(
+        spec.model and cat.model(spec.model).published_dtype == dtype
+    )
+    if spec.dtype is None and as_published:
         p.assumptions.append(
             f"No precision given: judged in {dtype.upper()}, as the weights are published; "
             "the formats that fit follow."
@@ -457,11 +468,19 @@ def _published_call(question: str, spec: WorkloadSpec) -> ToolCall | None:
 
 
 SIZED_TOOLS = ("run_on_hardware", "inference_memory", "training_memory")
+KV_TOOLS = ("run_on_hardware", "inference_memory", "serving_estimate")
 
 
 def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
     """The calculators for the question, and the same one for each other size it names."""
     p = _plan(question, spec, cat)
+    released = cat.model(spec.model).published_dtype if spec.model else None
+    if released and spec.dtype is None and spec.kv_dtype is None:
+        # FP8 or MXFP4 weights as released; engines keep the KV cache in the model's 16-bit
+        # activation type unless told otherwise (vLLM kv_cache_dtype="auto")
+        for c in p.calls:
+            if c.inputs.get("dtype") == released and c.tool in KV_TOOLS:
+                c.inputs.setdefault("kv_dtype", "bf16")
     first = next((c for c in p.calls if c.tool in SIZED_TOOLS and "model" in c.inputs), None)
     if first is not None and spec.other_models:
         for other in spec.other_models:
@@ -503,7 +522,19 @@ def _plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
     acc = spec.accelerator
     dtype = spec.dtype or default_format(spec, False, cat)
     if model is not None and intents & NEEDS_MODEL and spec.dtype is None:
-        p.assumptions.append(f"Weights in {dtype} (no precision given).")
+        released = cat.model(spec.model).published_dtype if spec.model else None
+        if released == dtype:
+            p.assumptions.append(
+                f"Weights in {dtype}, as the developer released them (no precision given)."
+            )
+        elif released is not None and acc:
+            p.assumptions.append(
+                f"Weights in {dtype}: the {released.upper()} release needs {released.upper()} "
+                f"compute that {cat.accelerator(acc).name} lacks, so the 16-bit conversion is "
+                "sized (no precision given)."
+            )
+        else:
+            p.assumptions.append(f"Weights in {dtype} (no precision given).")
     if model is not None and "size" in intents:
         args: dict[str, Any] = {"model": model, "dtype": dtype}
         if spec.context_tokens:

@@ -101,3 +101,29 @@ def test_duration_without_a_dataset_is_timed_for_a_stated_amount(
     run_calls(p, catalog)
     v = compose(spec, [c.result for c in p.calls if c.result is not None])
     assert v is not None and v.text.startswith("About ") and "GPU-hours" in v.text
+
+
+def test_a_model_released_in_fp8_is_sized_as_released_unless_the_card_cannot():
+    """DeepSeek-V3 is published in FP8: with no precision named it is sized in FP8 on an H100
+    (FP8 tensor cores), and in bf16 on an A800, which has none, saying why."""
+    from advisor.tools.catalog import load_catalog
+
+    from advisor.dispatch import plan
+    from advisor.route import WorkloadSpec
+
+    cat = load_catalog()
+    assert cat.model("deepseek-v3").published_dtype == "fp8"
+    h100 = plan(
+        "how many H100 for DeepSeek-V3?",
+        WorkloadSpec(model="deepseek-v3", accelerator="h100-sxm", intents=["size"]),
+        cat,
+    )
+    assert {c.inputs.get("dtype") for c in h100.calls if "dtype" in c.inputs} == {"fp8"}
+    assert any("as the developer released them" in a for a in h100.assumptions)
+    a800 = plan(
+        "how many A800 for DeepSeek-V3?",
+        WorkloadSpec(model="deepseek-v3", accelerator="a800-80gb-sxm", intents=["size"]),
+        cat,
+    )
+    assert {c.inputs.get("dtype") for c in a800.calls if "dtype" in c.inputs} == {"bf16"}
+    assert any("16-bit conversion" in a for a in a800.assumptions)

@@ -204,6 +204,9 @@ class Model(_Sourced):
     active_experts: int | None = Field(default=None, gt=0)
     shared_experts: int | None = Field(default=None, ge=0)
     tie_embeddings: bool = False
+    # the format the developer released the weights in, when not 16-bit (DeepSeek-V3 in FP8,
+    # gpt-oss in MXFP4): what "as published" means for this model
+    published_dtype: Literal["fp8", "mxfp4"] | None = None
     training_tokens_t: float | None = Field(default=None, gt=0)
     training_gpu_hours: float | None = Field(default=None, gt=0)
     license: str | None = None

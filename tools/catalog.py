@@ -188,8 +188,10 @@ def _lookup(kind: str, name: str, rows: Sequence[T], keys: Any) -> T:
     if len(partial) == 1:
         return next(iter(partial.values()))
     close = difflib.get_close_matches(wanted, list(index), n=8, cutoff=0.6)
+    # Names that complete what was typed come first: "5060 Ti" names the 8 GB and 16 GB cards.
+    completions = [k for k in index if _extends(k, wanted)]
     suggestions: list[str] = []
-    for key in close + [k for k in index if wanted in k or k in wanted]:
+    for key in completions + close + [k for k in index if wanted in k or k in wanted]:
         label = _display(index[key])
         if label not in suggestions:
             suggestions.append(label)

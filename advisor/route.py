@@ -127,6 +127,7 @@ class WorkloadSpec(BaseModel):
         return WorkloadSpec(**data)
 
 
+_VARIANT_WORDS = frozenset({"ti", "super", "xt", "xtx"})  # a different product from the bare name
 _LONG_DIGITS = re.compile(r"(?:\d[.,]?){13,}")  # also "1,1,1,..." and "1.1.1...."
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.\-_][A-Za-z0-9]+)*\+?")
 _MULT = {
@@ -435,10 +436,28 @@ class Router:
                     continue
                 gram = _norm("".join(tokens[start : start + n]))
                 key = index.get(gram) or (index.get(gram[:-1]) if gram.endswith("s") else None)
+                end = start + n
+                after = tokens[end].lower() if end < len(tokens) else ""
+                if after in _VARIANT_WORDS and end not in taken and len(gram) >= 2:
+                    # "4060 Ti" is not a 4060: a product sold in several memory sizes whose
+                    # bare name is no key (RTX 4060 Ti 8GB / 16GB) takes the larger one
+                    longer = self._variant_keys(index, gram + after)
+                    if longer:
+                        key, end, span = longer, end + 1, span | {end}
                 if key is not None and len(gram) >= 2:
-                    found.append((key, start, start + n))
+                    found.append((key, start, end))
                     taken |= span
         return sorted(found, key=lambda f: f[1])
+
+    def _variant_keys(self, index: dict[str, str], prefix: str) -> str | None:
+        """The id of the largest-memory product whose name extends ``prefix`` by a memory
+        size ("4060ti" -> "4060ti16gb"), for accelerator indexes; None otherwise."""
+        if index is not self._accs:
+            return None
+        ids = {v for k, v in index.items() if re.fullmatch(re.escape(prefix) + r"\d+gb?", k)}
+        if not ids:
+            return None
+        return max(ids, key=lambda i: self.catalog.accelerator(i).memory_gb)
 
     def route(self, question: str) -> WorkloadSpec:
         # A run of more than 12 digits (with or without separators) is no quantity anyone

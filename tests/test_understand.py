@@ -21,6 +21,9 @@ KEEP = {
         {
             "rtx-3060",
             "rtx-3060-ti",
+            "rtx-4060",
+            "rtx-4060-ti-8gb",
+            "rtx-4060-ti-16gb",
             "rtx-3090",
             "rtx-4090",
             "h100-sxm",
@@ -381,6 +384,10 @@ ROUTES = [
     # a desktop CPU named as what it runs on, with no GPU word, is a CPU-only machine
     ("running on an Intel i7-12700K with 32 GB RAM: llama 3.1 8b speed?", {"cpu_only": True}),
     ("llama 3.1 8b on my Ryzen 9 with an RTX 3090", {"cpu_only": None}),
+    # "4060 Ti" is not a 4060; sold in two sizes, the bare name takes the larger unless said
+    ("can my 4060 ti run llama 3.1 8b?", {"accelerator": "rtx-4060-ti-16gb"}),
+    ("my 4060 ti 8gb and llama 3.1 8b", {"accelerator": "rtx-4060-ti-8gb"}),
+    ("my 4060 and llama 3.1 8b", {"accelerator": "rtx-4060"}),
     # a launch setting gives the GPU count when no card is named
     ("vllm --tensor-parallel-size=4 for llama 3.1 8b is slow", {"num_accelerators": 4}),
 ]

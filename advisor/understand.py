@@ -81,7 +81,12 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"(?:is there|any) (?:a |any )?way to (?:run|load|fit|use)|"
         r"fit (?:it|this|that)|is \d+ ?gb enough|(?:required|needed|enough) to (?:run|load|train|"
         r"fine-?tune)|too (?:large|big) for|possible (?:to )?(?:run|load|train|fine-?tune|infer)|"
-        r"how many gb|(?:will|would|can|could|does|do)\b[^.?!]{0,50}\b(?:run|load|fit|work)\b)"
+        r"how many gb|(?:will|would|can|could|does|do)\b[^.?!]{0,50}\b(?:run|load|fit|work)\b|"
+        # "will one H100 be sufficient?", not "is AMX good enough?" (a judgement, not a fit)
+        r"(?:will|would|is|are)\b[^.?!]{0,40}\b(?:be )?(?<!good )(?<!fast )(?<!powerful )"
+        r"(?:sufficient|enough)\b(?! (?:data|tokens))|"
+        r"(?:is|are) (?:a |an |one |two |\d+ )?[\w -]{1,30} (?<!good )(?<!fast )"
+        r"(?:sufficient|enough) (?:for|to))"
         r"|能否|能不能|可以跑|跑得动|跑起来",
     ),
     (

@@ -195,8 +195,20 @@ def _memory_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
         return Verdict(text, "yes_with_changes", key_numbers(r))
     if fits.value is True:
         return Verdict(f"Yes: {r.headline}", "yes", key_numbers(r))
-    if r.alternatives:
+    asked = spec.num_accelerators
+    on_theirs = [
+        a for a in r.alternatives if asked is None or a.values.get("accelerators", asked) <= asked
+    ]
+    if asked is not None and r.alternatives and not on_theirs:
+        # "will one H100 be enough?": every change needs more cards than they asked about
         alt = r.alternatives[0]
+        text = (
+            f"No: {r.headline} Every change that fits needs more than {asked} device"
+            f"{'s' if asked > 1 else ''}: {alt.label[0].lower()}{alt.label[1:]} ({alt.detail})."
+        )
+        return Verdict(text, "no", key_numbers(r))
+    if on_theirs:
+        alt = on_theirs[0]
         change = f"{alt.label[0].lower()}{alt.label[1:]}"
         if _changes_pinned_format(spec, change):
             text = f"No, not as asked: {r.headline} It would fit if you {change} ({alt.detail})."

@@ -401,6 +401,9 @@ def test_routing_table(router, question, expected):
 
 
 KINDS = [
+    ("Will one H100 be sufficient for Qwen2 72B?", "fit"),
+    ("is an RTX 4090 enough for llama 3.1 8b?", "fit"),
+    ("cpu-only inference for a small llm - is xeon amx good enough?", None),
     ("How fast will Mistral 7B Q4_K_M run on an RTX 4060 8GB?", "speed"),
     ("can I run llama 3 70b on my 4090?", "fit"),
     ("will it fit in 24 GB?", "fit"),

@@ -329,3 +329,21 @@ def test_other_sizes_named_get_their_memory_after_the_verdict(catalog):
     v = compose(spec, results)
     assert v is not None and "The other sizes named: Llama 2 70B: about" in v.text
     assert "(does not fit)" in v.text
+
+
+def test_a_question_about_one_card_is_a_no_when_every_change_needs_more(catalog):
+    """'Will one H100 be enough for Llama 3.1 405B?': even FP8 needs eight, so the answer
+    is no, with the change that fits named; a change that fits one card stays a change."""
+    from advisor.tools.memory import inference_memory
+
+    big = inference_memory(
+        "llama 3.1 405b", accelerator="h100-sxm", num_accelerators=1, catalog=catalog
+    )
+    v = compose(WorkloadSpec(kind="fit", num_accelerators=1), [big])
+    assert v is not None and v.answer == "no"
+    assert "needs more than 1 device" in v.text
+    mid = inference_memory(
+        "llama 3.1 70b", accelerator="h100-sxm", num_accelerators=1, catalog=catalog
+    )
+    v = compose(WorkloadSpec(kind="fit", num_accelerators=1), [mid])
+    assert v is not None and v.answer == "yes_with_changes" and "int4" in v.text

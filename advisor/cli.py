@@ -8,11 +8,9 @@ age. User mistakes print one line.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import json
 import sys
-import threading
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -413,12 +411,6 @@ def bench(
         _print_cold(bench_cold(runs=3))
 
 
-def _load_quietly(llm: Any) -> None:
-    """Load the model; a failure here is reported by the first answer that needs it."""
-    with contextlib.suppress(Exception):
-        llm.load()
-
-
 def _bench_load(backend: str, duration: float, clients: int) -> None:
     """The app in its own process (``advisor serve``) under gradio_client sessions, then the
     Python API from threads; both on the index in ADVISOR_DATA_DIR."""
@@ -795,11 +787,11 @@ def serve(
         if report.sync.changed:
             n = len(report.sync.added) + len(report.sync.replaced)
             err.print(f"Index updated: {n} new or changed guide(s) indexed.")
-    if advisor.llm is not None and hasattr(advisor.llm, "load"):
+    if advisor.llm is not None and hasattr(advisor.llm, "start_loading"):
         # loaded once per process, in the background: the server answers verdicts at once,
         # and the first answer that needs the model waits for the load to finish
         err.print("Loading the language model in the background…")
-        threading.Thread(target=_load_quietly, args=(advisor.llm,), daemon=True).start()
+        advisor.llm.start_loading()
     from advisor.ui.app import launch, parse_auth
 
     credentials = auth or advisor.settings.auth

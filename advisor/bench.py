@@ -281,21 +281,55 @@ def bench_answers(backend: str = "local", runs: int = 1) -> tuple[list[Timing], 
     firsts.sort()
     p95 = totals[min(len(totals) - 1, int(0.95 * len(totals)))]
     out.append(
-        Timing(f"full answer ({backend})", len(totals), statistics.median(totals), p95, 5000.0)
+        Timing(
+            f"full answer ({backend}), API (Advisor.stream)",
+            len(totals),
+            statistics.median(totals),
+            p95,
+            5000.0,
+        )
     )
     out.append(
         Timing(
-            "first streamed text",
+            "first streamed text, API",
             len(firsts),
             statistics.median(firsts),
             firsts[min(len(firsts) - 1, int(0.95 * len(firsts)))],
             1500.0,
         )
     )
+    out += bench_ui_answers(advisor, runs=runs)
     out += bench_first_verdict(advisor, runs=max(3, runs * 3))
     out += bench_llm_phases(advisor, runs=runs)
     facts["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out, facts
+
+
+def bench_ui_answers(advisor: Any, runs: int = 1) -> list[Timing]:
+    """The full answers of ``ANSWER_QUESTIONS`` through the chat's handler, as the web app
+    shows them: every streamed update, then the final message with its calculator tables,
+    sources and plot. Also the first update with text (the verdict). The handler is called
+    directly, without a browser or Gradio's queue."""
+    from advisor.ui import handlers, plots
+
+    backend = advisor.settings.llm_backend if advisor.llm is not None else "none"
+    firsts, totals = [], []
+    for _ in range(runs):
+        for q in ANSWER_QUESTIONS:
+            t0 = time.perf_counter()
+            first: float | None = None
+            figure = None
+            for update in handlers.respond(advisor, q, [], []):
+                if first is None:
+                    first = time.perf_counter() - t0
+                figure = update[2]
+            totals.append((time.perf_counter() - t0) * 1000)
+            firsts.append((first or 0.0) * 1000)
+            plots.close(figure)
+    return [
+        _timing(f"full answer ({backend}), UI handler", totals, 5000.0),
+        _timing("first text, UI handler", firsts, 300.0),
+    ]
 
 
 def _pct(samples: list[float], q: float) -> float:

@@ -265,6 +265,11 @@ class Advisor:
             run_calls(p, self.catalog)
         timings["tools"] = time.perf_counter() - t
         t = time.perf_counter()
+        # A local model loads while the question is searched (the dense side and the model
+        # each take a few hundred ms in a new process); guidance waits for it only if needed.
+        start_loading = getattr(self.llm, "start_loading", None)
+        if start_loading is not None:
+            start_loading()
         retrieval = self.kb.search(self.router.topic_query(q, spec), self.settings.retrieval_k)
         timings["retrieve"] = time.perf_counter() - t
         warnings += retrieval.warnings

@@ -6,6 +6,7 @@ Each backend turns chat messages into text (whole or streamed). Failures raise
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import threading
@@ -55,6 +56,7 @@ class LocalLlamaCpp:
         self._llm: Any = None
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()  # a llama.cpp context is not thread-safe
+        self._loader: threading.Thread | None = None
 
     def _model(self) -> Any:
         if self._llm is None:
@@ -87,6 +89,22 @@ class LocalLlamaCpp:
 
     def load(self) -> None:
         self._model()
+
+    def start_loading(self) -> None:
+        """Load the model in a background thread, once; the first ``stream`` waits for it.
+
+        A failure there is not raised: the stream that needs the model tries again and raises
+        it (LLMUnavailable), so the answer falls back to extractive guidance as before.
+        """
+        with self._load_lock:
+            if self._llm is not None or self._loader is not None:
+                return
+            self._loader = threading.Thread(target=self._load_quietly, name="llm-load", daemon=True)
+            self._loader.start()
+
+    def _load_quietly(self) -> None:
+        with contextlib.suppress(Exception):
+            self._model()
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         llm = self._model()

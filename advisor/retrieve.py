@@ -212,12 +212,16 @@ class HybridRetriever:
         dense_here = True
         for name in (GUIDES, USER_DOCS):
             snap = self.store.snapshot(name)
+            # Chunks in id order, not the order the index wrote them (an edited guide's
+            # chunks come last): equal scores then break the same way whatever the index's
+            # history, and a fresh build and an updated one rank alike.
+            order = sorted(range(len(snap.rows)), key=lambda j: snap.rows[j][0])
             members[name] = np.arange(len(rows), len(rows) + len(snap.rows))
-            rows += [(cid, text, meta, name) for cid, text, meta in snap.rows]
+            rows += [(*snap.rows[j], name) for j in order]
             if snap.vectors is None:
                 dense_here = False
             elif len(snap.rows):
-                blocks.append(snap.vectors)
+                blocks.append(snap.vectors[order])
         ids = [r[0] for r in rows]
         texts = [r[1] for r in rows]
         metas = [{**r[2], "_collection": r[3]} for r in rows]
@@ -275,12 +279,14 @@ class HybridRetriever:
         dense_rank: dict[int, tuple[int, float]] = {}
         if mode in ("hybrid", "bm25") and corpus.bm25 is not None:
             scores = corpus.bm25.get_scores(tokenize(expanded))
-            order = sorted((i for i in allowed if scores[i] > 0), key=lambda i: -scores[i])
+            order = sorted((i for i in allowed if scores[i] > 0), key=lambda i: (-scores[i], i))
             bm25_rank = {i: (r, float(scores[i])) for r, i in enumerate(order[:pool])}
         dense_sims: dict[int, float] = {}
         if mode in ("hybrid", "dense"):
             dense_sims = self._dense(corpus, expanded, pool * 2)
-            order = sorted((i for i in dense_sims if i in allowed), key=lambda i: -dense_sims[i])
+            order = sorted(
+                (i for i in dense_sims if i in allowed), key=lambda i: (-dense_sims[i], i)
+            )
             dense_rank = {i: (r, dense_sims[i]) for r, i in enumerate(order[:pool])}
         # Reciprocal-rank fusion at the guide level (a guide ranks by its best chunk in each
         # list), then chunks ordered within their guide: measured better than chunk-level
@@ -300,7 +306,14 @@ class HybridRetriever:
             i: doc_score[str(corpus.metas[i].get("doc_id", ""))] + 0.01 * chunk_score[i]
             for i in chunk_score
         }
-        order = sorted(fused, key=lambda i: -fused[i])
+        # Equal fused scores (a guide first in one list and second in the other, and the
+        # reverse) go to the better BM25 rank, then the better dense rank, then chunk order:
+        # the order the fusion always gave, now stated rather than left to dict order.
+        last = (len(corpus.ids),)
+        order = sorted(
+            fused,
+            key=lambda i: (-fused[i], bm25_rank.get(i, last)[0], dense_rank.get(i, last)[0], i),
+        )
         passages = self._select(corpus, order, fused, bm25_rank, dense_sims, k, max_per_doc)
         if dense_sims:
             confidence = max((p.dense or 0.0 for p in passages[:3]), default=0.0)

@@ -1,10 +1,11 @@
-"""The bench's split of the language model's time into prompt processing and generation."""
+"""The bench's split of the language model's time into prompt processing and generation, and
+the full answers through the UI handler."""
 
 from __future__ import annotations
 
 from fakes import ScriptedLLM
 
-from advisor.bench import ANSWER_QUESTIONS, bench_llm_phases
+from advisor.bench import ANSWER_QUESTIONS, bench_llm_phases, bench_ui_answers
 from advisor.config import Settings
 from advisor.core import Advisor
 
@@ -24,3 +25,14 @@ def test_prompt_and_generation_are_timed_on_the_guidance_prompts(real_kb, tmp_pa
 def test_without_a_model_there_is_nothing_to_time(real_kb, tmp_path):
     advisor = Advisor(Settings(data_dir=tmp_path, llm_backend="none"), real_kb, None)
     assert bench_llm_phases(advisor) == []
+
+
+def test_full_answers_are_timed_through_the_ui_handler(real_kb, tmp_path):
+    replies = ["InfiniBand and RoCE both carry RDMA traffic for GPUs [1]."] * len(ANSWER_QUESTIONS)
+    llm = ScriptedLLM(*replies)
+    advisor = Advisor(Settings(data_dir=tmp_path, llm_backend="local"), real_kb, llm)
+    rows = bench_ui_answers(advisor)
+    assert [r.name for r in rows] == ["full answer (local), UI handler", "first text, UI handler"]
+    assert all(r.runs == len(ANSWER_QUESTIONS) for r in rows)
+    # whole answers: the model wrote the guidance of every question that has passages
+    assert len(llm.prompts) >= len(ANSWER_QUESTIONS) - 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from advisor.evals.retrieval import (
     load_set,
@@ -10,9 +12,14 @@ from advisor.evals.retrieval import (
     reciprocal_rank,
     run_retrieval_eval,
 )
+from fakes import HashingEmbedder
 
+from advisor.config import Settings
 from advisor.errors import InvalidInputError
+from advisor.kb import KnowledgeBase
 from advisor.retrieve import COVERAGE_THRESHOLD, tokenize
+
+GUIDES_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "guides"
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +113,53 @@ def test_retrieval_eval_smoke(kb):
     assert hybrid.hit_at_5 >= 0.85
     assert hybrid.mrr >= 0.7
     assert "| hybrid |" in report.to_markdown()
+
+
+_TWIN = """---
+id: {id}
+title: "Rack power for GPU servers"
+topics: [power]
+stages: [training]
+sources:
+  - title: "A source"
+    url: https://example.com/power
+    read: 2026-12-01
+reviewed: 2026-12-01
+---
+
+## Summary
+
+An eight-GPU server draws about ten kilowatts, so a rack built for fifteen to twenty
+kilowatts holds one or two of them. Liquid-cooled racks reach forty kilowatts and more,
+which is what dense training clusters are built around. Check the power of each rack
+and the cooling of the room before ordering servers, because the data centre sets
+the limit long before the budget does.
+"""
+
+
+def _twins_indexed(tmp_path: Path, first: str, then: str) -> KnowledgeBase:
+    """Two guides with the same text (equal BM25 and dense scores), written in this order,
+    next to three real ones (so that BM25 weighs the twins' words above zero)."""
+    guides = tmp_path / "guides"
+    guides.mkdir(parents=True)
+    for other in ("tpus", "quantization", "glossary"):
+        (guides / f"{other}.md").write_text((GUIDES_DIR / f"{other}.md").read_text())
+    (guides / f"{first}.md").write_text(_TWIN.format(id=first))
+    settings = Settings(data_dir=tmp_path / "data", guides_dir=guides)
+    KnowledgeBase(settings, HashingEmbedder()).build()
+    (guides / f"{then}.md").write_text(_TWIN.format(id=then))
+    kb = KnowledgeBase(settings, HashingEmbedder())
+    kb.build()
+    return kb
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
+def test_ties_break_by_chunk_id_not_by_index_history(tmp_path, mode):
+    """Regression: equal scores were ordered by the order Chroma had written the chunks, so
+    an index updated incrementally (an edited guide's chunks written last) could rank
+    differently from a fresh build of the same guides."""
+    a_first = _twins_indexed(tmp_path / "a", "alpha-power", "beta-power")
+    b_first = _twins_indexed(tmp_path / "b", "beta-power", "alpha-power")
+    for kb in (a_first, b_first):
+        ranked = [p.chunk_id for p in kb.search("rack power kilowatts", k=5, mode=mode).passages]
+        assert ranked and ranked[0].startswith("alpha-power:")

@@ -6,9 +6,13 @@ work. ``from advisor import Advisor`` gives the question-answering API.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+# A library logs to whatever the application configured; nothing by default (the CLI prints
+# what a user must see on stderr itself).
+logging.getLogger("advisor").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from advisor.core import Advisor, Answer

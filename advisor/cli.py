@@ -399,6 +399,7 @@ def bench(
     ),
     duration: float = typer.Option(120.0, "--duration", min=1, help="load: seconds per run."),
     clients: int = typer.Option(20, "--clients", min=1, max=500, help="load: concurrent users."),
+    target: str = typer.Option("both", "--target", help="load: app | api | both."),
 ) -> None:
     """Print timing figures (p50/p95) against the targets; not a pass/fail test."""
     from advisor.bench import GUIDANCE_QUESTION, bench_cold, bench_retrieval, bench_tools
@@ -411,7 +412,9 @@ def bench(
     if backend and backend not in ("local", "openai", "none"):
         raise AdvisorError(f"Unknown backend {backend!r}.", hint="use local, openai or none.")
     if what == "load":
-        _bench_load(backend or "none", duration, clients)
+        if target not in ("app", "api", "both"):
+            raise AdvisorError(f"Unknown load target {target!r}.", hint="use app, api or both.")
+        _bench_load(backend or "none", duration, clients, target)
         return
     table = Table(title=f"advisor bench {what}")
     for col in ("measurement", "runs", "p50 ms", "p95 ms", "target ms", "meets target"):
@@ -484,19 +487,22 @@ def _print_load(at_start: tuple[float, ...]) -> None:
         )
 
 
-def _bench_load(backend: str, duration: float, clients: int) -> None:
+def _bench_load(backend: str, duration: float, clients: int, target: str = "both") -> None:
     """The app in its own process (``advisor serve``) under gradio_client sessions, then the
     Python API from threads; both on the index in ADVISOR_DATA_DIR."""
     from advisor.load import api_load, app_load, running_app
 
-    err.print(f"Web app: {clients} chat sessions for {duration:g} s (backend {backend})…")
-    try:
-        with running_app(["--backend", backend]) as server:
-            reports = [app_load(server.url, server.proc.pid, clients, duration)]
-    except RuntimeError as exc:
-        raise AdvisorError(str(exc), hint="run `advisor serve` by hand to see why.") from exc
-    err.print(f"Python API: {clients} threads for {duration:g} s…")
-    reports.append(api_load(_advisor(backend), clients, duration))
+    reports = []
+    if target in ("app", "both"):
+        err.print(f"Web app: {clients} chat sessions for {duration:g} s (backend {backend})…")
+        try:
+            with running_app(["--backend", backend]) as server:
+                reports.append(app_load(server.url, server.proc.pid, clients, duration))
+        except RuntimeError as exc:
+            raise AdvisorError(str(exc), hint="run `advisor serve` by hand to see why.") from exc
+    if target in ("api", "both"):
+        err.print(f"Python API: {clients} threads for {duration:g} s…")
+        reports.append(api_load(_advisor(backend), clients, duration))
     table = Table(title=f"advisor bench load: {clients} clients, {duration:g} s, backend {backend}")
     for col in (
         "target",
@@ -527,6 +533,9 @@ def _bench_load(backend: str, duration: float, clients: int) -> None:
         "RSS: the server process (web app) or this process (API); start = after start-up and "
         "one warm-up answer."
     )
+    for r in reports:
+        timeline = ", ".join(f"{t:.0f} s {mb:.0f}" for t, mb in r.rss_timeline())
+        out.print(f"RSS over time ({r.target}), MB: {timeline}", highlight=False)
     for r in reports:
         for message in r.failure_messages:
             err.print(f"[yellow]failed ({r.target}):[/yellow] {message}", highlight=False)

@@ -31,6 +31,25 @@ class Settings(BaseSettings):
         default=None,
         description="http://host:port of a `chroma run` server; unset = embedded Chroma.",
     )
+    chroma_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Chroma server: how long one request may take (connect, send, answer).",
+    )
+    chroma_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Chroma server: retries of a request that was refused, dropped or timed "
+        "out, before the index is reported unreachable.",
+    )
+    chroma_retry_backoff_s: float = Field(
+        default=0.25,
+        ge=0,
+        le=60,
+        description="Chroma server: wait before the first retry, doubled for each next one.",
+    )
     embedding_model: str | None = Field(
         default=None,
         description="Folder of a sentence-transformers model; unset = the all-MiniLM-L6-v2 "

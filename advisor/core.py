@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from advisor.config import Settings
 from advisor.dispatch import Plan, ToolCall, plan, run_calls
-from advisor.errors import InvalidInputError
+from advisor.errors import IndexUnavailableError, InvalidInputError
 from advisor.kb import KnowledgeBase
 from advisor.llm import LLM, LLMUnavailable, Message, OpenAICompatible, make_llm
 from advisor.retrieve import Passage, RetrievalResult, tokenize
@@ -270,10 +270,10 @@ class Advisor:
         start_loading = getattr(self.llm, "start_loading", None)
         if start_loading is not None:
             start_loading()
-        retrieval = self.kb.search(self.router.topic_query(q, spec), self.settings.retrieval_k)
+        calls_ok = [c for c in p.calls if c.result is not None]
+        retrieval = self._retrieve(self.router.topic_query(q, spec), bool(calls_ok))
         timings["retrieve"] = time.perf_counter() - t
         warnings += retrieval.warnings
-        calls_ok = [c for c in p.calls if c.result is not None]
         for c in p.calls:
             if c.error:
                 warnings.append(f"{c.tool}: {c.error}")
@@ -410,6 +410,19 @@ class Advisor:
         )
 
     # -- pieces ------------------------------------------------------------------------
+    def _retrieve(self, query: str, computed: bool) -> RetrievalResult:
+        """The passages for ``query``. With the index's Chroma server unreachable, an answer
+        the calculators made goes out without guidance and with a warning; a question only
+        the guides answer fails with the error (IndexUnavailableError)."""
+        try:
+            return self.kb.search(query, self.settings.retrieval_k)
+        except IndexUnavailableError as exc:
+            if not computed:
+                raise
+            return RetrievalResult(
+                query, query, [], 0.0, False, [f"Guidance left out: {exc.message}"]
+            )
+
     def _llm_reading(
         self, question: str, spec: WorkloadSpec, warnings: list[str]
     ) -> WorkloadSpec | None:

@@ -32,12 +32,18 @@ class IndexBusyError(AdvisorError):
     """Another process holds the index's write lock longer than the wait allowed."""
 
 
+class IndexUnavailableError(AdvisorError):
+    """The Chroma server holding the index (``ADVISOR_CHROMA_URL``) did not answer: refused,
+    dropped the connection or timed out, on every one of the bounded attempts."""
+
+
 __all__ = [
     "AdvisorError",
     "CatalogError",
     "FeedError",
     "IndexBusyError",
     "IndexStorageError",
+    "IndexUnavailableError",
     "IndexWriteError",
     "InvalidInputError",
     "UnknownNameError",

@@ -66,6 +66,7 @@ class LoadReport:
     rss_start_mb: float = 0.0  # after start-up and one warm-up request
     rss_end_mb: float = 0.0
     peak_rss_mb: float = 0.0
+    rss_samples: list[tuple[float, float]] = field(default_factory=list)  # (elapsed s, MB)
     answered_by: set[int] = field(default_factory=set)  # clients that got at least one answer
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -81,6 +82,14 @@ class LoadReport:
     def p95_s(self) -> float:
         s = sorted(self.latencies_s)
         return s[min(len(s) - 1, int(0.95 * len(s)))] if s else 0.0
+
+    def rss_timeline(self, points: int = 10) -> list[tuple[float, float]]:
+        """About ``points`` evenly spaced (elapsed s, RSS MB) samples, the last one included."""
+        samples = self.rss_samples
+        if len(samples) <= points:
+            return list(samples)
+        step = (len(samples) - 1) / (points - 1)
+        return [samples[round(i * step)] for i in range(points)]
 
     @property
     def per_s(self) -> float:
@@ -194,9 +203,10 @@ def reply_text(history: Sequence[dict[str, Any]]) -> str:
 
 
 # -- the runs -----------------------------------------------------------------------------
-def _sample_rss(pid: int, stop: threading.Event, samples: list[float]) -> None:
+def _sample_rss(pid: int, stop: threading.Event, samples: list[tuple[float, float]]) -> None:
+    start = time.monotonic()
     while not stop.wait(0.5):
-        samples.append(rss_mb(pid))
+        samples.append((time.monotonic() - start, rss_mb(pid)))
 
 
 def _run_clients(
@@ -205,7 +215,8 @@ def _run_clients(
     warm()
     report.rss_start_mb = rss_mb(pid)
     stop_at = time.monotonic() + report.duration_s
-    stop, samples = threading.Event(), [report.rss_start_mb]
+    stop, samples = threading.Event(), report.rss_samples
+    samples.append((0.0, report.rss_start_mb))
     sampler = threading.Thread(target=_sample_rss, args=(pid, stop, samples), daemon=True)
     sampler.start()
     threads = [
@@ -221,7 +232,7 @@ def _run_clients(
     stop.set()
     sampler.join()
     report.rss_end_mb = rss_mb(pid)
-    report.peak_rss_mb = max(rss_mb(pid, "VmHWM"), *samples, report.rss_end_mb)
+    report.peak_rss_mb = max(rss_mb(pid, "VmHWM"), *(mb for _, mb in samples), report.rss_end_mb)
     return report
 
 

@@ -21,6 +21,10 @@ replaces before and after it changes Chroma. A cache whose tag is not the curren
 (a write happened, or a writer died half-way) is ignored and rebuilt from Chroma. Writes made
 to the Chroma folder by other programs are not seen: run ``advisor index --rebuild`` after
 them. A Chroma server (``ADVISOR_CHROMA_URL``) or a client passed in is always read directly.
+
+Every request to a Chroma server is bounded in time and retried a few times with backoff
+when the server refused, dropped or did not answer it (``advisor.remote``); then the operation
+fails with :class:`IndexUnavailableError`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import errno
+import functools
 import json
 import os
 import re
@@ -39,11 +44,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
+from typing import Any, TypeVar
 
 import numpy as np
 
+from advisor import remote
 from advisor.config import Settings
 from advisor.embeddings import Embedder
 from advisor.errors import AdvisorError, IndexBusyError, IndexStorageError, IndexWriteError
@@ -71,6 +76,7 @@ STORAGE_FAILURE = re.compile(
     re.IGNORECASE,
 )
 MIN_FREE_BYTES = 1 << 20  # less free space than this after a failed write: the disk is full
+T = TypeVar("T")
 
 
 @dataclass
@@ -93,20 +99,9 @@ def make_client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise AdvisorError(
-                f"ADVISOR_CHROMA_URL={settings.chroma_url!r} is not an http(s) URL.",
-                hint="use e.g. http://127.0.0.1:8000",
-            )
-        return chromadb.HttpClient(
-            host=url.hostname,
-            port=url.port or (443 if url.scheme == "https" else 80),
-            ssl=url.scheme == "https",
-            settings=chroma_settings,
-        )
+        return remote.connect(settings)  # requests bounded in time
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -142,6 +137,12 @@ class KnowledgeStore:
         self.cache_dir: Path | None = Path(settings.data_dir) / CACHE_DIR if own else None
         self._snapshots: dict[str, tuple[str, Snapshot]] = {}
         self._depth = 0  # nesting of _writing()
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        """``fn()``; against a Chroma server, bounded in time and retried (``remote.call``)."""
+        if not self.settings.chroma_url:
+            return fn()
+        return remote.call(self.settings, what, fn)
 
     @property
     def client(self) -> Any:
@@ -315,7 +316,10 @@ class KnowledgeStore:
         with_vectors = not self.settings.chroma_url
         include = ["documents", "metadatas", "embeddings"] if with_vectors else None
         with self._read_errors():
-            got = self.collection(name).get(include=include or ["documents", "metadatas"])
+            got = self._call(
+                "read the index",
+                lambda: self.collection(name).get(include=include or ["documents", "metadatas"]),
+            )
         rows = [
             (cid, doc or "", dict(meta or {}))
             for cid, doc, meta in zip(
@@ -337,9 +341,12 @@ class KnowledgeStore:
 
     # -- collections -------------------------------------------------------------------
     def collection(self, name: str) -> Any:
-        col = self.client.get_or_create_collection(
-            name=name,
-            metadata={"hnsw:space": "cosine", "embedding_model": self.embedder.name},
+        col = self._call(
+            "open the index",
+            lambda: self.client.get_or_create_collection(
+                name=name,
+                metadata={"hnsw:space": "cosine", "embedding_model": self.embedder.name},
+            ),
         )
         model = (col.metadata or {}).get("embedding_model")
         if model and model != self.embedder.name:
@@ -353,17 +360,24 @@ class KnowledgeStore:
         snap = self._cached(name)
         if snap is not None:
             return len(snap.rows)
+        col = self.collection(name)
         with self._read_errors():
-            return int(self.collection(name).count())
+            return int(self._call("read the index", col.count))
 
     def reset(self, name: str) -> None:
-        with self._writing(), contextlib.suppress(Exception):  # absent: nothing to delete
-            self.client.delete_collection(name)
+        with self._writing():
+            try:
+                self._call("reset the index", lambda: self.client.delete_collection(name))
+            except AdvisorError:
+                raise  # the server did not answer
+            except Exception:  # noqa: BLE001 - absent: nothing to delete
+                pass
 
     # -- incremental sync --------------------------------------------------------------
     def _state(self, name: str) -> dict[str, dict[str, list[tuple[str, int]]]]:
         """doc_id -> content_hash -> [(chunk id, n_chunks)]."""
-        got = self.collection(name).get(include=["metadatas"])
+        col = self.collection(name)
+        got = self._call("read the index", lambda: col.get(include=["metadatas"]))
         state: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
         for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
             meta = meta or {}
@@ -387,11 +401,15 @@ class KnowledgeStore:
             if vectors is None:
                 vectors, _ = self._embed([c.text for c in chunks])
             t_embed = time.perf_counter()
-            col.upsert(
-                ids=[c.id for c in chunks],
-                documents=[c.text for c in chunks],
-                metadatas=[c.metadata() for c in chunks],
-                embeddings=vectors,
+            written = vectors
+            self._call(
+                "write the index",
+                lambda: col.upsert(
+                    ids=[c.id for c in chunks],
+                    documents=[c.text for c in chunks],
+                    metadatas=[c.metadata() for c in chunks],
+                    embeddings=written,
+                ),
             )
             if timings is not None:
                 _add(timings, "embed", t_embed - t)
@@ -457,7 +475,8 @@ class KnowledgeStore:
                 extra = [cid for cid, _ in current if cid not in keep]
                 if stale or extra:
                     t = time.perf_counter()
-                    col.delete(ids=stale + extra)
+                    gone = stale + extra
+                    self._call("write the index", functools.partial(col.delete, ids=gone))
                     _add(timings, "delete", time.perf_counter() - t)
                 if not state.get(guide.meta.id):
                     report.added.append(guide.meta.id)
@@ -497,7 +516,8 @@ class KnowledgeStore:
             present = {g.meta.id for g in guides}
             for doc_id, versions in state.items():
                 if doc_id not in present:
-                    col.delete(ids=[cid for ids in versions.values() for cid, _ in ids])
+                    gone = [cid for ids in versions.values() for cid, _ in ids]
+                    self._call("write the index", functools.partial(col.delete, ids=gone))
                     report.removed.append(doc_id)
         return report
 
@@ -510,14 +530,17 @@ class KnowledgeStore:
             self._write(name, chunks)
             keep = {c.id for c in chunks}
             col = self.collection(name)
-            old = col.get(where={"doc_id": doc_id}, include=[])
+            old = self._call(
+                "read the index", lambda: col.get(where={"doc_id": doc_id}, include=[])
+            )
             stale = [cid for cid in old["ids"] if cid not in keep]
             if stale:
-                col.delete(ids=stale)
+                self._call("write the index", lambda: col.delete(ids=stale))
         return len(chunks)
 
     def all_chunks(self, name: str = GUIDES) -> list[tuple[str, str, dict[str, Any]]]:
-        got = self.collection(name).get(include=["documents", "metadatas"])
+        col = self.collection(name)
+        got = self._call("read the index", lambda: col.get(include=["documents", "metadatas"]))
         return [
             (cid, doc or "", dict(meta or {}))
             for cid, doc, meta in zip(
@@ -528,10 +551,15 @@ class KnowledgeStore:
     def query(self, name: str, vector: list[float], n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the ``n`` nearest chunks."""
         col = self.collection(name)
-        count = col.count()
+        count = int(self._call("search the index", col.count))
         if count == 0:
             return []
-        res = col.query(query_embeddings=[vector], n_results=min(n, count), include=["distances"])
+        res = self._call(
+            "search the index",
+            lambda: col.query(
+                query_embeddings=[vector], n_results=min(n, count), include=["distances"]
+            ),
+        )
         ids = res["ids"][0]
         dists = (res.get("distances") or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=False)]

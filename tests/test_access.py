@@ -124,3 +124,54 @@ def test_right_credentials_get_an_answer(auth_app):
     client = Client(auth_app.url, auth=(USER, PASSWORD), verbose=False)
     history = client.predict("IB vs RoCE?", [], api_name="/chat")[0]
     assert "InfiniBand" in reply_text(history)
+
+
+# -- a loud warning when the app is reachable from other machines without a login -----------
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
+def test_loopback_hosts_need_no_warning(host):
+    from advisor.ui.app import exposure_warning
+
+    assert exposure_warning(host, auth=None) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "192.168.1.5", "10.0.0.7", "fe80::1"])
+def test_other_hosts_without_auth_are_warned_about(host):
+    from advisor.ui.app import exposure_warning
+
+    text = exposure_warning(host, auth=None)
+    assert text and "no login" in text and "--auth" in text and "ADVISOR_AUTH" in text
+    assert exposure_warning(host, auth=f"{USER}:{PASSWORD}") is None  # a login: no warning
+
+
+def test_a_public_share_link_without_auth_is_warned_about():
+    from advisor.ui.app import exposure_warning
+
+    assert "public" in (exposure_warning("127.0.0.1", auth=None, share=True) or "")
+    assert exposure_warning("127.0.0.1", auth=f"{USER}:{PASSWORD}", share=True) is None
+
+
+def test_the_warning_goes_to_stderr_and_the_log(capsys, caplog):
+    from advisor.ui.app import warn_if_exposed
+
+    with caplog.at_level("WARNING", logger="advisor.serve"):
+        text = warn_if_exposed("0.0.0.0", None)
+    assert text and [r.getMessage() for r in caplog.records] == [text]
+    assert f"WARNING: {text}" in capsys.readouterr().err
+    caplog.clear()
+    assert warn_if_exposed("127.0.0.1", None) is None
+    assert not caplog.records and not capsys.readouterr().err
+
+
+def test_serve_on_all_interfaces_without_auth_warns(real_kb):
+    """`advisor serve --host 0.0.0.0` for a few seconds: it does listen on every interface
+    (read from /proc/net/tcp) and its output says so loudly, before it serves."""
+    env = {"ADVISOR_DATA_DIR": str(real_kb.settings.data_dir), "ADVISOR_LLM_BACKEND": "none"}
+    with running_app(["--host", "0.0.0.0"], env) as app:
+        log = app.log_tail(20000)
+        if Path("/proc/net/tcp").exists():
+            assert _listening(app.port) == {"0.0.0.0"}
+    assert "WARNING: The web app listens on 0.0.0.0 (every network interface) with no login" in log
+
+
+def test_the_default_server_prints_no_warning(app_server):
+    assert "WARNING" not in app_server.log_tail(20000)

@@ -6,7 +6,11 @@ nothing is fetched from the internet at run time.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
+import socket
+import sys
 from functools import partial
 from typing import Any
 
@@ -20,6 +24,8 @@ from advisor.errors import AdvisorError  # noqa: E402
 
 DTYPES = ["bf16", "fp8", "int8", "int4", "q4_k_m", "fp16", "fp32"]
 CONCURRENCY = 8
+ALL_INTERFACES = ("0.0.0.0", "::", "")
+log = logging.getLogger("advisor.serve")
 
 
 def _chat_tab(advisor: Advisor) -> None:
@@ -169,6 +175,56 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+def is_loopback(host: str) -> bool:
+    """True when ``host`` is only reachable from this machine (127.0.0.0/8, ::1, a name
+    that resolves to those alone); 0.0.0.0, :: and every other address are not."""
+    name = host.strip().strip("[]")
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%")[0]).is_loopback
+    except ValueError:
+        pass
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except (OSError, UnicodeError):
+        return False  # Gradio will fail to bind it anyway; say so rather than stay silent
+    return bool(found) and all(
+        ipaddress.ip_address(str(addr).split("%")[0]).is_loopback for addr in found
+    )
+
+
+def exposure_warning(host: str, auth: str | None, share: bool = False) -> str | None:
+    """What is wrong with serving on ``host`` without credentials, or None when nothing is."""
+    if auth:
+        return None
+    fix = "Set --auth user:password (or ADVISOR_AUTH)"
+    if share:
+        return (
+            "--share link publishes the web app on a public gradio.live address with no "
+            f"login: anyone with the link can use it. {fix}."
+        )
+    if is_loopback(host):
+        return None
+    where = "every network interface" if host.strip() in ALL_INTERFACES else "a network address"
+    return (
+        f"The web app listens on {host or '0.0.0.0'} ({where}) with no login: anyone who can "
+        f"reach this machine on that port can use it. {fix}, or bind to 127.0.0.1 (the "
+        "default) behind a proxy that authenticates."
+    )
+
+
+def warn_if_exposed(host: str, auth: str | None, share: bool = False) -> str | None:
+    """Log the exposure warning (logger ``advisor.serve``) and print it, loud, on stderr."""
+    text = exposure_warning(host, auth, share)
+    if text:
+        log.warning(text)
+        bar = "!" * 78
+        sys.stderr.write(f"\n{bar}\nWARNING: {text}\n{bar}\n\n")
+        sys.stderr.flush()
+    return text
+
+
 def launch(
     advisor: Advisor,
     *,
@@ -178,6 +234,7 @@ def launch(
     share: bool = False,
     **kwargs: Any,
 ) -> None:
+    warn_if_exposed(host, auth, share)
     app = create_app(advisor)
     app.launch(
         server_name=host,

@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     openai_api_key: str | None = None
     # web app
     auth: str | None = Field(default=None, description="user:password required by the web app")
+    max_sessions: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="web app: browser sessions whose conversation is kept in memory, the least "
+        "recently used dropped first (Gradio keeps 10,000 by default; about 0.4 MB each)",
+    )
     # verification
     support_threshold: float = Field(
         default=0.7,

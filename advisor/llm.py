@@ -160,8 +160,12 @@ class OpenAICompatible:
             SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"])
             for m in messages
         ]
+        # ``max_tokens`` as a field of the request body: ChatOpenAI renames its own
+        # max_tokens to max_completion_tokens, which llama.cpp's server ignores, so answers
+        # ran on to the end of the context (573 tokens instead of 120; issue 10). vLLM,
+        # Ollama and OpenAI itself read max_tokens too.
         try:
-            for chunk in self.chat_model().stream(converted, max_tokens=max_tokens):
+            for chunk in self.chat_model().stream(converted, extra_body={"max_tokens": max_tokens}):
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 if text:
                     yield text

@@ -54,3 +54,31 @@ def test_reply_text_finds_the_answer_of_the_last_turn():
     answered = [*turn, {"role": "assistant", "content": [{"type": "text", "text": "Use RoCE"}]}]
     assert reply_text(answered) == "Use RoCE"
     assert reply_text([*answered, {"role": "user", "content": "and on H100?"}]) == ""
+
+
+def test_sessions_beyond_the_limit_are_dropped_least_recently_used_first(real_kb):
+    """Regression (issue 10, memory): Gradio kept every session's state until 10,000 existed
+    (0.39 MB each, so RSS grew with every new visitor). With ADVISOR_MAX_SESSIONS=2, the
+    least recently used conversation is dropped when a third session arrives: its follow-up
+    no longer knows the model, while a kept one does."""
+    from gradio_client import Client
+
+    from advisor.load import running_app
+
+    env = {
+        "ADVISOR_DATA_DIR": str(real_kb.settings.data_dir),
+        "ADVISOR_LLM_BACKEND": "none",
+        "ADVISOR_MAX_SESSIONS": "2",
+    }
+    first_q = "how much memory does llama 3.1 70b need?"
+    with running_app(env=env) as app:
+        a, b, c = (Client(app.url, verbose=False) for _ in range(3))
+        history_a = a.predict(first_q, [], api_name="/chat")[0]
+        history_a = a.predict("and at 4-bit?", history_a, api_name="/chat")[0]
+        assert "70B" in reply_text(history_a)  # the session holds the conversation
+        history_b = b.predict(first_q, [], api_name="/chat")[0]
+        c.predict("IB vs RoCE?", [], api_name="/chat")  # a third session: a is dropped
+        history_b = b.predict("and at 4-bit?", history_b, api_name="/chat")[0]
+        assert "70B" in reply_text(history_b)  # b was used more recently than a: kept
+        history_a = a.predict("and at 8-bit?", history_a, api_name="/chat")[0]
+        assert "70B" not in reply_text(history_a)  # a's answers went with its session

@@ -74,3 +74,15 @@ def test_tool_calling_off_by_default(real_kb):
         ans = _advisor(real_kb, server.url, tool_calling=False).ask("IB vs RoCE?")
     assert not any(r.get("tools") for r in server.requests)
     assert ans.backend == "openai:fake" and ans.guidance
+
+
+def test_the_output_limit_is_sent_as_max_tokens(real_kb):
+    """Regression (issue 10, deployment): ChatOpenAI sent the limit as
+    max_completion_tokens, which llama.cpp's server ignores, so every answer ran to the end
+    of the context. The request body carries max_tokens, the field such servers read."""
+    with FakeOpenAIServer() as srv:
+        advisor = _advisor(real_kb, srv.url, tool_calling=False)
+        advisor.ask("IB vs RoCE?")
+    phrasing = [r for r in srv.requests if r.get("stream")]
+    assert phrasing and all(r["max_tokens"] == advisor.settings.llm_max_tokens for r in phrasing)
+    assert not any("max_completion_tokens" in r for r in phrasing)

@@ -152,3 +152,28 @@ def test_backend_down_shows_a_visible_warning(real_kb):
     )
     assert "Warning: Language model unavailable" in answer_msg["content"]
     assert answers[0].guidance  # extractive guidance still shown
+
+
+def test_a_conversation_keeps_its_latest_answers_only(advisor):
+    """Regression (issue 10, memory): the session's answers were a list without end; it keeps
+    the last MAX_ANSWERS_KEPT, and the next turn still sees the ones kept."""
+    old = advisor.ask("how much memory does llama 3.1 70b need?")
+    full = [old] * h.MAX_ANSWERS_KEPT
+    _, answers, *_ = _last(h.respond(advisor, "and at 4-bit?", [], full))
+    assert len(answers) == h.MAX_ANSWERS_KEPT
+    assert answers[-1].question == "and at 4-bit?" and answers[0] is old
+    assert "70B" in answers[-1].short_answer  # the kept answers still carry the context
+
+
+def test_launch_keeps_a_bounded_number_of_sessions(advisor):
+    from advisor.ui.app import launch_options
+
+    capped = Advisor(advisor.settings.model_copy(update={"max_sessions": 7}), advisor.kb, None)
+    options = launch_options(capped, host="127.0.0.1", port=7860, auth=None, share=False)
+    assert options["state_session_capacity"] == 7
+    assert (
+        launch_options(advisor, host="127.0.0.1", port=7860, auth=None, share=False)[
+            "state_session_capacity"
+        ]
+        == Settings().max_sessions
+    )

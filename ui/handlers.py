@@ -32,6 +32,9 @@ from advisor.core import Advisor, Answer
 from advisor.errors import AdvisorError
 
 MAX_MESSAGE_CHARS = 50_000
+# Answers a conversation keeps in its session (follow-up context and the export): the
+# oldest go first, so one endless conversation cannot grow the server without bound.
+MAX_ANSWERS_KEPT = 50
 EXAMPLES = [
     "Which data-preparation steps need GPUs, and which are fine on CPUs?",
     "Train a 7B model on 2T tokens in 3 weeks: how many H100s?",
@@ -144,7 +147,7 @@ def respond(
         yield history, answers, None, "", "", VERDICT_PLACEHOLDER
         return
     assert final is not None
-    answers.append(final)
+    answers = [*answers, final][-MAX_ANSWERS_KEPT:]
     body = final.main_text()
     if final.warnings:
         body += "\n\n" + "\n".join(f"> Warning: {w}" for w in final.warnings[:5])

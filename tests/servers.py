@@ -126,7 +126,9 @@ class LlamaServer(Process):
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
             + ["--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(n_ctx)]
             + ["--n_threads", str(threads), "--n_threads_batch", str(threads)]
-            + ["--model_alias", "smollm2", "--seed", "0"],
+            + ["--model_alias", "smollm2", "--seed", "0"]
+            # by default a new request cuts off the answer being streamed (see DEPLOY.md)
+            + ["--interrupt_requests", "False"],
             log_dir / f"llama-{self.port}.log",
         )
 

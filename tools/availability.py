@@ -8,11 +8,10 @@ with a GPU that will not start is to tell which of the three it is. The signatur
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 
-from .catalog import default_catalog_dir, validate_file
-from .errors import CatalogError, InvalidInputError
+from .catalog import check_patterns, default_catalog_dir, validate_file
+from .errors import InvalidInputError
 from .result import CatalogRef, Quantity, ToolResult
 from .schema import CloudError, CloudErrorCatalog
 
@@ -31,12 +30,7 @@ def load_cloud_errors(directory: str | None = None) -> tuple[CloudError, ...]:
     path = Path(directory or default_catalog_dir()) / ERRORS_FILE
     table = validate_file(path)  # the catalog loader: schema version, file:row:field errors
     assert isinstance(table, CloudErrorCatalog)
-    for row in table.errors:
-        for pattern in row.patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise CatalogError(f"{path}: {row.id}: bad pattern {pattern!r}: {exc}") from exc
+    check_patterns(path, table.errors)
     return tuple(table.errors)
 
 

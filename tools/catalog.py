@@ -335,6 +335,16 @@ _FILE_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+def check_patterns(path: Path, rows: Sequence[Any]) -> None:
+    """Every row's regular expressions compile, or a CatalogError naming file, row and pattern."""
+    for row in rows:
+        for pattern in row.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise CatalogError(f"{path}: {row.id}: bad pattern {pattern!r}: {exc}") from exc
+
+
 def validate_file(path: str | Path) -> BaseModel:
     """Validate one catalog file on its own (no cross-file checks)."""
     p = Path(path)

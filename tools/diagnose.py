@@ -10,10 +10,9 @@ it comes from. Cloud launch errors (quota, capacity) are ``tools.availability``'
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 
-from .catalog import default_catalog_dir, validate_file
+from .catalog import check_patterns, default_catalog_dir, validate_file
 from .errors import CatalogError, InvalidInputError
 from .result import CatalogRef, Quantity, ToolResult
 from .schema import ErrorSignature, ErrorSignatureCatalog
@@ -39,11 +38,7 @@ def load_signatures(directory: str | None = None) -> tuple[ErrorSignature, ...]:
         if row.id in seen:
             raise CatalogError(f"{path}: {row.id}: duplicate id")
         seen.add(row.id)
-        for pattern in row.patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise CatalogError(f"{path}: {row.id}: bad pattern {pattern!r}: {exc}") from exc
+    check_patterns(path, table.signatures)
     return tuple(table.signatures)
 
 

@@ -362,7 +362,18 @@ __all__ = [
 ]
 
 
-class CloudError(_Row):
+class _Patterned(_Row):
+    """A row matched against text by case-insensitive regular expressions."""
+
+    patterns: list[str] = Field(min_length=1)
+
+    def first_match(self, text: str) -> int | None:
+        """Where the earliest of this row's patterns occurs in ``text``, or None."""
+        at = [m.start() for p in self.patterns if (m := re.search(p, text, re.I))]
+        return min(at) if at else None
+
+
+class CloudError(_Patterned):
     """A cloud GPU launch error: the wall it is (offering, quota, capacity, scheduling)."""
 
     id: str
@@ -374,18 +385,13 @@ class CloudError(_Row):
     as_of: dt.date
     sources: list[Source] = Field(min_length=1)
 
-    def first_match(self, text: str) -> int | None:
-        """Where the earliest of this error's patterns occurs in ``text``, or None."""
-        at = [m.start() for p in self.patterns if (m := re.search(p, text, re.I))]
-        return min(at) if at else None
-
 
 class CloudErrorCatalog(_Row):
     schema_version: int
     errors: list[CloudError]
 
 
-class ErrorSignature(_Row):
+class ErrorSignature(_Patterned):
     """An error message or log line people paste (NCCL, CUDA, vLLM, llama.cpp): its meaning and
     the fix, from the documentation or a maintainer's answer."""
 
@@ -399,11 +405,6 @@ class ErrorSignature(_Row):
     check: str | None = None
     as_of: dt.date
     sources: list[Source] = Field(min_length=1)
-
-    def first_match(self, text: str) -> int | None:
-        """Where the earliest of this signature's patterns occurs in ``text``, or None."""
-        at = [m.start() for p in self.patterns if (m := re.search(p, text, re.I))]
-        return min(at) if at else None
 
 
 class ErrorSignatureCatalog(_Row):

@@ -255,6 +255,20 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         p.calls.append(ToolCall("diagnose_error", {"error": question}))
         if model is None or kind in GUIDANCE_KINDS:
             return True
+    if (
+        model is None
+        and not training
+        and spec.options
+        and len(spec.options) >= 2
+        and len({n for _, n in spec.options}) == 1
+        and kind in ("choose", "explain", "speed", None)
+    ):
+        # "the difference between an A100 and an H100?": datasheet ratios by what bounds the
+        # work (bandwidth for one stream, compute for prefill and training)
+        p.calls.append(
+            ToolCall("compare_accelerators", {"accelerators": [k for k, _ in spec.options]})
+        )
+        return True
     if kind in GUIDANCE_KINDS and model is None:
         return True  # answered from the guides; no calculator needs the user's numbers
     if kind in GUIDANCE_KINDS:

@@ -690,7 +690,10 @@ class Router:
             # "2x 3090 vs 1x 4090", "a 4090 or two 3090s": options joined by or / vs
             if subject not in (None, k1, k2):
                 break  # "you mention V100 or A100, but can a newer 3080 work?": not options
-            if k1 != k2 and len(between) <= 4 and {"or", "vs", "versus"} & set(between):
+            joined = {"or", "vs", "versus"}
+            if understand.compares(text) and len({k for k, _, _ in named}) == 2:
+                joined |= {"and", "than"}  # "the difference between an A100 and an H100"
+            if k1 != k2 and len(between) <= 4 and joined & set(between):
                 spec.options = [
                     (k1, understand.count_before(tokens, s1) or 1),
                     (k2, understand.count_before(tokens, s2) or 1),

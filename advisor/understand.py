@@ -824,6 +824,18 @@ def node_gpu_count(text: str) -> int | None:
 
 
 # Words before a card that make it the one asked about when several are named.
+COMPARES_RE = re.compile(
+    r"\b(?:differences?|compare[ds]?|comparing|comparison|faster|slower|better|worse|"
+    r"speed-?up|how much more)\b"
+)
+
+
+def compares(text: str) -> bool:
+    """The question weighs things against each other ("the difference between an A100 and
+    an H100", "why is the A6000 faster than the 6000 Ada"), so "X and Y" are options."""
+    return bool(COMPARES_RE.search(text.lower()))
+
+
 SUBJECT_CUES = frozenset(
     [
         "buy",

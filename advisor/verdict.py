@@ -563,7 +563,7 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
                 v = _with_bf16(spec, r, v)
         elif r.tool == "training_memory":
             v = _stages(spec, r, results) or _training_fit(spec, r)
-        elif r.tool in ("diagnose_availability", "tensor_parallel_options"):
+        elif r.tool in ("diagnose_availability", "tensor_parallel_options", "compare_accelerators"):
             return Verdict(r.headline, "info", [])
         elif r.tool == "models_for_hardware" and spec.kind == "troubleshoot":
             return _hardware_limit(r)

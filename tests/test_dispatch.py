@@ -38,6 +38,9 @@ PLANS = [
         False,
     ),
     ("What is the difference between prefill and decode?", [], False),
+    # two cards and no model: the datasheet ratios, not the models that fit on the first
+    ("A100 vs H100: how much faster is it?", ["compare_accelerators"], False),
+    ("Why is the RTX A6000 faster than the RTX 6000 Ada?", ["compare_accelerators"], False),
     ("NCCL timeout on 2 nodes with RoCE, what should I check?", [], False),
     ("p4d not available in my region", [], False),
     ("how much vram do i need with a 32k context?", [], True),

@@ -192,6 +192,12 @@ ROUTES = [
         "2x RTX 3090 vs 1x RTX 4090 for running llama 3.1 70b?",
         {"kind": "choose", "options": [("rtx-3090", 2), ("rtx-4090", 1)]},
     ),
+    # "X and Y" are options only when the question weighs them against each other
+    (
+        "What is the performance difference between an Nvidia A100 and H100?",
+        {"options": [("a100-80gb-sxm", 1), ("h100-sxm", 1)]},
+    ),
+    ("I have an A100 and an H100 in the lab, can I run llama 3.1 8b?", {"options": None}),
     ("NCCL timeout on 2 nodes with RoCE", {"kind": "troubleshoot"}),
     ("p4d not available in my region", {"kind": "availability"}),
     ("Will an H20 run llama 3.1 8b?", {"accelerator": "h20"}),

@@ -18,6 +18,7 @@ from .catalog import Catalog, load_catalog
 from .cost import compare_options, cost_per_million_tokens, job_cost
 from .decision import FACTORS, decide
 from .diagnose import diagnose_error
+from .hwcompare import compare_accelerators
 from .local import models_for_hardware, run_on_hardware
 from .lookup import get_accelerator, get_instance, get_model, get_server
 from .memory import inference_memory, kv_cache_bytes_per_token
@@ -39,6 +40,7 @@ __all__ = [
     "Quantity",
     "ToolResult",
     "break_even",
+    "compare_accelerators",
     "compare_options",
     "cost_per_million_tokens",
     "decide",

@@ -14,6 +14,7 @@ from .availability import diagnose_availability
 from .cost import compare_options, cost_per_million_tokens, job_cost
 from .decision import decide
 from .diagnose import diagnose_error
+from .hwcompare import compare_accelerators
 from .local import models_for_hardware, run_on_hardware
 from .memory import inference_memory
 from .parallel import tensor_parallel_options
@@ -46,6 +47,7 @@ CALCULATORS: dict[str, Calculator] = {
         Calculator("job_cost", job_cost),
         Calculator("cost_per_million_tokens", cost_per_million_tokens),
         Calculator("compare_options", compare_options),
+        Calculator("compare_accelerators", compare_accelerators),
         Calculator("onprem_tco", onprem_tco),
         Calculator("break_even", break_even),
         Calculator("energy_estimate", energy_estimate),

@@ -499,6 +499,18 @@ def plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
     if first is not None and spec.other_models:
         for other in spec.other_models:
             p.calls.append(ToolCall(first.tool, {**first.inputs, "model": other}))
+    trained = next((c for c in p.calls if c.tool == "training_memory"), None)
+    if trained is not None and spec.other_methods:
+        # "the memory for full training and for LoRA?": each method named, same model and GPUs
+        n = int(trained.inputs.get("num_gpus") or 1)
+        for method in spec.other_methods:
+            if method == trained.inputs.get("method"):
+                continue
+            zero = spec.zero_stage if spec.zero_stage is not None else (3 if n > 1 else 0)
+            args = {**trained.inputs, "method": method, "zero_stage": zero}
+            if method != "full":
+                args["zero_stage"] = spec.zero_stage or 0
+            p.calls.append(ToolCall("training_memory", args))
     return p
 
 

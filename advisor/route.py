@@ -93,6 +93,9 @@ class WorkloadSpec(BaseModel):
     options: list[tuple[str, int]] | None = Field(
         default=None, description="accelerators compared ('2x 3090 vs a 4090'): (id, count)"
     )
+    other_methods: list[Literal["full", "lora", "qlora"]] | None = Field(
+        default=None, description="other training methods asked about ('full and LoRA')"
+    )
     intents: list[Intent] = Field(default_factory=list)
 
     @property
@@ -543,6 +546,13 @@ class Router:
         self._quantities(text, spec)
         self._situation(text, spec)
         spec.intents = self._intents(text, spec)
+        if (
+            spec.workload in ("inference", "batch_inference")
+            and spec.method is None
+            and "train" in spec.intents
+            and not understand.TRAINING_VERB_RE.search(text)
+        ):
+            spec.intents = [i for i in spec.intents if i != "train"]  # a LoRA in the model run
         return spec
 
     def _other_sizes(self, text: str, spec: WorkloadSpec) -> list[str | float]:
@@ -886,6 +896,12 @@ class Router:
             spec.method = spec.method or "lora"
         if spec.kind == "speed" and spec.tokens_per_s is not None:
             spec.observed_tokens_per_s, spec.tokens_per_s = spec.tokens_per_s, None
+        if (
+            spec.method == "lora"
+            and spec.workload in ("inference", "batch_inference")
+            and not understand.TRAINING_VERB_RE.search(text)
+        ):
+            spec.method = None  # "run llama 13B + a Chinese LoRA in 4-bit": part of the model
 
     def _quantities(self, text: str, spec: WorkloadSpec) -> None:
         if t := re.search(_NUM + _SCALE + r"\s*tokens?\b(?!\s*(?:/|per)\s*s)", text):
@@ -912,12 +928,18 @@ class Router:
                 not understand.negated(text, m.start(), m.end()) for m in re.finditer(pattern, text)
             )
 
-        if said(r"\bqlora\b"):
-            spec.method = "qlora"
-        elif said(r"\blora\b"):
-            spec.method = "lora"
-        elif said(r"full fine-?\s?tun|\bfully fine-?\s?tun|\bfull[- ]param"):
-            spec.method = "full"
+        named: list[Literal["full", "lora", "qlora"]] = [
+            m
+            for m, pattern in (
+                ("qlora", r"\bq-?lora\b"),
+                ("lora", r"(?<![q-])\blora\b"),
+                ("full", r"full fine-?\s?tun|\bfully fine-?\s?tun|\bfull[- ]param|全参|全量"),
+            )
+            if said(pattern)
+        ]
+        if named:
+            # "memory for full training and for LoRA?": the first is sized, the others beside it
+            spec.method, spec.other_methods = named[0], named[1:] or None
         if r := re.search(
             _NUM + r"\s*(?:k\s*)?(?:requests?|reqs?|queries|calls)\s*(?:/|per|a)\s*"
             r"(?:s\b|sec|second)",

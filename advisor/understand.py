@@ -70,7 +70,9 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         # "how fast will X run on my card?" asks for a speed, though it says "run"
         "speed",
         r"\bhow fast (?:will|would|does|do|can|could|is)\b|\bwhat (?:speed|t/s|tokens? per "
-        r"second)\b|\bhow many tokens? (?:per|a) second\b",
+        r"second)\b|\bhow many tokens? (?:per|a) second\b|"
+        # "decode 速度 0.1 tokens/s 都不到, 正常吗": is a reported speed normal
+        r"(?=.*(?:tok(?:en)?s?\s*/\s*s|t/s|速度)).*(?:正常吗|是否正常)",
     ),
     (
         "fit",
@@ -87,7 +89,7 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"(?:sufficient|enough)\b(?! (?:data|tokens))|"
         r"(?:is|are) (?:a |an |one |two |\d+ )?[\w -]{1,30} (?<!good )(?<!fast )"
         r"(?:sufficient|enough) (?:for|to))"
-        r"|能否|能不能|可以跑|跑得动|跑起来",
+        r"|能否|能不能|可以跑|跑得动|跑起来|可以[^？?。]{0,16}(?:推理|运行|部署|加载)",
     ),
     (
         "speed",
@@ -143,7 +145,10 @@ _KIND_RES = tuple((kind, re.compile(p, re.I)) for kind, p in KIND_RULES)
 WEIGHT_FORMAT_RULES: tuple[tuple[str, str], ...] = (
     (r"\b(?:exl2[ _-]?)?(\d(?:\.\d+)?)\s*-?\s*bpw\b", "exl2-{0}"),
     (r"\bexl2\b[^\d]{0,12}(\d(?:\.\d+)?)\b", "exl2-{0}"),
-    (r"(?:\b|_)(i?q[2-8]_(?:k_[sml]|k_xl|k|[01]|xxs|xs|s|m|nl))\b", "{0}"),  # also 7B_q4_0
+    # a stated average with a fraction ("UD-Q2_K_XL (2.51bit)", "the 1.58-bit quant")
+    (r"\b(\d\.\d{1,2})\s*-?\s*bits?\b", "{0}bit"),
+    (r"(?:\b|_)(i?q[1-8]_(?:k_[sml]|k_xl|k|[01]|xxs|xs|s|m|nl))\b", "{0}"),  # also 7B_q4_0
+    (r"(?:\b|_)(tq[12]_0)\b", "{0}"),
     (r"\b(?:q4km|q4-k-m)\b", "q4_k_m"),
     (r"\b(?:q5km|q5-k-m)\b", "q5_k_m"),
     (r"\bmxfp4\b", "mxfp4"),
@@ -323,7 +328,7 @@ CORES_RE = re.compile(
 GPU_WORD_RE = re.compile(r"\b(?:gpus?|cuda|vram|graphics|nvidia|rtx|gtx|radeon|metal|-ngl)\b", re.I)
 RAM_KIND_RE = re.compile(r"\b(lpddr5x|lpddr5|ddr5|ddr4|ddr3)(?:[- @]?(\d{4}))?\b", re.I)
 RAM_CHANNEL_RE = re.compile(
-    r"\b(dual|quad|octa|two|four|six|eight|twelve|\d{1,2})[- ]channels?\b", re.I
+    r"\b(dual|quad|octa|two|four|six|eight|twelve|\d{1,2})[- ]channels?\b|(\d{1,2})\s*通道", re.I
 )
 _CHANNEL_WORDS = {
     "dual": 2,
@@ -498,10 +503,27 @@ def negated(text: str, start: int, end: int) -> bool:
     )
 
 
+# Words that say a model is being trained, and ones that only ever mean running it: a LoRA
+# named in a question that runs a model ("inference of llama 13B + a Chinese LoRA in 4-bit")
+# is part of the model, not the job.
+TRAINING_VERB_RE = re.compile(r"\btrain\w*|fine-?\s?tun\w*|finetun\w*|\bsft\b|微调|训练", re.I)
+STRONG_INFERENCE_RE = re.compile(
+    r"\binfer(?:ence|ring)?\b|\bserv(?:e|es|ed|ing)\b|\bdeploy\w*|推理|部署|"
+    r"\btok(?:en)?s?/s\b|\bt/s\b",
+    re.I,
+)
+
+
 def workload(text: str) -> Workload | None:
     for w, pattern in _WORKLOAD_RES:
         for m in pattern.finditer(text):
             if not negated(text, m.start(), m.end()):
+                if (
+                    w == "lora"
+                    and not TRAINING_VERB_RE.search(text)
+                    and STRONG_INFERENCE_RE.search(text)
+                ):
+                    return "inference"
                 return w  # "without peft" is not LoRA
     return None
 
@@ -624,7 +646,7 @@ def ram_details(text: str) -> tuple[str | None, int | None, int | None]:
         kind = m.group(1).upper()
         rate = int(m.group(2)) if m.group(2) else None
     if m := RAM_CHANNEL_RE.search(text):
-        word = m.group(1).lower()
+        word = (m.group(1) or m.group(2)).lower()
         channels = _CHANNEL_WORDS.get(word) or (int(word) if word.isdigit() else None)
     return kind, channels, rate
 

@@ -380,17 +380,34 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
 
 def _other_sizes(r: ToolResult, results: list[ToolResult]) -> str:
     """'Llama 2 13B: about 9.9 GB (fits); Llama 2 70B: ...' for the other sizes asked about."""
-    parts = []
+    parts, methods = [], []
     for o in results:
-        if o is r or o.tool != r.tool or o.inputs.get("model") == r.inputs.get("model"):
+        if o is r or o.tool != r.tool:
+            continue
+        other_method = o.inputs.get("method") != r.inputs.get("method")
+        if o.inputs.get("model") == r.inputs.get("model") and not other_method:
             continue
         need = _num(o, "memory_gb") or _num(o, "total_gb")
         if need is None:
             continue
         fits = _q(o, "fits")
         mark = "" if fits is None else " (fits)" if fits.value is True else " (does not fit)"
-        parts.append(f"{o.inputs.get('model')}: about {fmt(need, 'GB')}{mark}")
-    return f"The other sizes named: {'; '.join(parts)}." if parts else ""
+        if other_method and o.inputs.get("model") == r.inputs.get("model"):
+            method = METHOD_NAMES.get(str(o.inputs.get("method")), str(o.inputs.get("method")))
+            n = int(o.inputs.get("num_gpus") or 1)
+            where = "on one GPU" if n == 1 else f"per GPU over {n}"
+            methods.append(f"{method}: about {fmt(need, 'GB')} {where}{mark}")
+        else:
+            parts.append(f"{o.inputs.get('model')}: about {fmt(need, 'GB')}{mark}")
+    out = []
+    if methods:
+        out.append(f"The other methods named: {'; '.join(methods)}.")
+    if parts:
+        out.append(f"The other sizes named: {'; '.join(parts)}.")
+    return " ".join(out)
+
+
+METHOD_NAMES = {"full": "full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}
 
 
 def _stages(spec: WorkloadSpec, r: ToolResult, results: list[ToolResult]) -> Verdict | None:

@@ -38,6 +38,12 @@ PLANS = [
         False,
     ),
     ("What is the difference between prefill and decode?", [], False),
+    # full fine-tuning and LoRA asked about together: one training_memory for each
+    (
+        "full fine-tuning vs LoRA memory for Mistral 7B?",
+        ["training_memory", "training_memory"],
+        False,
+    ),
     # two cards and no model: the datasheet ratios, not the models that fit on the first
     ("A100 vs H100: how much faster is it?", ["compare_accelerators"], False),
     ("Why is the RTX A6000 faster than the RTX 6000 Ada?", ["compare_accelerators"], False),

@@ -47,6 +47,12 @@ def test_real_bits_per_weight():
     assert weight_format("4.65bpw").bits == 4.65
     assert weight_format("exl2-3.0").key == "exl2-3"
     assert weight_format("q9_z") is None
+    # i-quants from the same table's bpw column; a stated average is taken as said
+    assert weight_format("IQ1_S").bits == 1.56
+    assert weight_format("iq2_xxs").bits == 2.06
+    assert weight_format("q2_k_xl").key == "q2_k"
+    assert weight_format("2.51bit").bits == 2.51
+    assert weight_format("0.5bit") is None
 
 
 def test_gptq_keeps_embeddings_in_16_bits():

@@ -199,6 +199,19 @@ ROUTES = [
     ),
     ("I have an A100 and an H100 in the lab, can I run llama 3.1 8b?", {"options": None}),
     ("NCCL timeout on 2 nodes with RoCE", {"kind": "troubleshoot"}),
+    # a LoRA that is part of the model run is no training job; training one still is
+    (
+        "3090 单卡可以在本地推理 llama13B + 中文lora 的 4-bit量化模型吗？",
+        {"workload": "inference", "method": None, "dtype": "int4"},
+    ),
+    ("can I serve a lora adapter with vllm on a 4090?", {"workload": "inference", "method": None}),
+    ("can I train a lora on my 3090 for llama 3 8b?", {"workload": "lora", "method": "lora"}),
+    # several training methods asked about: the first sized, the others beside it
+    (
+        "对llama7B进行全量训练以及Lora训练时的显存占用",
+        {"method": "lora", "other_methods": ["full"]},
+    ),
+    ("256G RAM(8通道 DDR4 2666)", {"ram_channels": 8, "ram_mt_s": 2666}),
     ("p4d not available in my region", {"kind": "availability"}),
     ("Will an H20 run llama 3.1 8b?", {"accelerator": "h20"}),
     # a size that contradicts the name picks the variant with that size, or wins alone
@@ -427,6 +440,9 @@ KINDS = [
     ("which GPU should I buy for local LLMs?", "choose"),
     ("ZONE_RESOURCE_POOL_EXHAUSTED when creating an a2 instance", "availability"),
     ("what is the KV cache?", "explain"),
+    # a reported speed asked about as normal, in Chinese, though it also says "可以跑通"
+    ("可以跑通,但decode速度 0.1 tokens/s 都不到,正常吗", "speed"),
+    ("3090 单卡可以在本地推理 llama13B 的 4-bit量化模型吗？", "fit"),
 ]
 
 
@@ -452,6 +468,12 @@ FORMATS = [
     ("each parameter takes 4 bytes", "fp32"),
     ("2 bytes per parameter", "fp16"),
     ("4 bytes of RAM per token", None),
+    # llama.cpp's i-quants and Unsloth's dynamic quants; a stated average with a fraction wins
+    ("DeepSeek-R1-UD-IQ1_S", "iq1_s"),
+    ("an IQ2_XXS gguf", "iq2_xxs"),
+    ("Qwen3-32B-UD-Q2_K_XL.gguf", "q2_k"),
+    ("DeepSeek-R1-UD-Q2_K_XL (2.51bit)", "2.51bit"),
+    ("the 1.58-bit quant", "1.58bit"),
 ]
 
 

@@ -347,3 +347,19 @@ def test_a_question_about_one_card_is_a_no_when_every_change_needs_more(catalog)
     )
     v = compose(WorkloadSpec(kind="fit", num_accelerators=1), [mid])
     assert v is not None and v.answer == "yes_with_changes" and "int4" in v.text
+
+
+def test_other_training_methods_named_follow_the_first(catalog):
+    """'Memory for LoRA and for full fine-tuning of Llama 3.1 8B?': LoRA first, then full on
+    the same single GPU, each figure from its own training_memory result."""
+    common = dict(num_gpus=1, accelerator="h100-sxm", activation_checkpointing=True)
+    lora = training_memory("llama 3.1 8b", method="lora", catalog=catalog, **common)
+    full = training_memory("llama 3.1 8b", method="full", catalog=catalog, **common)
+    v = compose(WorkloadSpec(kind="fit", method="lora", other_methods=["full"]), [lora, full])
+    assert v is not None and v.answer == "yes"
+    assert "The other methods named: full fine-tuning: about" in v.text
+    assert "on one GPU (does not fit)" in v.text
+    allowed = _numbers_from(lora) | _numbers_from(full)
+    assert all(
+        any(abs(n - a) <= max(0.051 * abs(a), 0.05) for a in allowed) for n in numbers_in(v.text)
+    )

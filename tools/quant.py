@@ -76,7 +76,16 @@ FORMATS: dict[str, WeightFormat] = {
         WeightFormat("iq3_xxs", "GGUF IQ3_XXS", 3.06, "gguf", source=_QUANTIZE_CPP),
         # Q2_K: 2.63 GiB at LLaMA-v1-7B (6.74e9 parameters) in the same table.
         WeightFormat("q2_k", "GGUF Q2_K", 2.63 * GIB * 8 / 6.74e9, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq3_s", "GGUF IQ3_S", 3.44, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq3_xs", "GGUF IQ3_XS", 3.3, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq2_m", "GGUF IQ2_M", 2.7, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq2_s", "GGUF IQ2_S", 2.5, "gguf", source=_QUANTIZE_CPP),
         WeightFormat("iq2_xs", "GGUF IQ2_XS", 2.31, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq2_xxs", "GGUF IQ2_XXS", 2.06, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq1_m", "GGUF IQ1_M", 1.75, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("iq1_s", "GGUF IQ1_S", 1.56, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("tq2_0", "GGUF TQ2_0 (ternary)", 2.06, "gguf", source=_QUANTIZE_CPP),
+        WeightFormat("tq1_0", "GGUF TQ1_0 (ternary)", 1.69, "gguf", source=_QUANTIZE_CPP),
         WeightFormat("gptq", "GPTQ 4-bit (g128)", 4 + 20 / 128, "gptq", True, _GPTQ),
         WeightFormat("awq", "AWQ 4-bit (g128)", 4 + 20 / 128, "gptq", True, _GPTQ),
         WeightFormat(
@@ -121,8 +130,19 @@ _ALIASES = {
     "q5": "q5_k_m",
     "q3": "q3_k_m",
     "q2": "q2_k",
+    "q2_k_s": "q2_k",
+    # Unsloth's dynamic quants ("UD-Q2_K_XL") mix bits per layer around the named type: sized
+    # as that type unless the average bits are stated ("(2.51bit)", read first)
+    "q2_k_xl": "q2_k",
+    "q3_k_xl": "q3_k_l",
+    "q4_k_xl": "q4_k_m",
+    "q5_k_xl": "q5_k_m",
+    "q6_k_xl": "q6_k",
+    "q8_k_xl": "q8_0",
 }
 _BPW = re.compile(r"^(?:exl2[-_:]?)?(\d+(?:\.\d+)?)\s*-?bpw$|^exl2[-_:](\d+(?:\.\d+)?)$")
+# an average stated in bits with a fraction ("2.51bit", "1.58-bit"): a dynamic or mixed quant
+_STATED_BITS = re.compile(r"^(\d\.\d{1,2})-?bits?$")
 
 
 def weight_format(name: str) -> WeightFormat | None:
@@ -131,6 +151,17 @@ def weight_format(name: str) -> WeightFormat | None:
     key = _ALIASES.get(key, key)
     if key in FORMATS:
         return FORMATS[key]
+    stated = _STATED_BITS.match(key)
+    if stated:
+        bits = float(stated.group(1))
+        if 1.0 <= bits <= 16.0:
+            return WeightFormat(
+                f"{bits:g}bit",
+                f"{bits:g} bits per weight (as stated)",
+                bits,
+                "stated",
+                source="the average bits per weight the user stated",
+            )
     match = _BPW.match(key)
     if match:
         bits = float(match.group(1) or match.group(2))

@@ -18,6 +18,7 @@ from advisor.tools.availability import match_cloud_errors
 from advisor.tools.catalog import Catalog
 from advisor.tools.diagnose import match_signatures
 from advisor.tools.local import is_apple
+from advisor.tools.prices import accelerator_family
 from advisor.tools.published import runs_named_in
 from advisor.tools.quant import unsupported_on
 from advisor.tools.registry import CALCULATORS
@@ -268,6 +269,38 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         p.calls.append(
             ToolCall("compare_accelerators", {"accelerators": [k for k, _ in spec.options]})
         )
+        return True
+    if (
+        model is None
+        and not training
+        and kind in ("cost", "choose")
+        and (spec.accelerator or spec.instance or spec.provider)
+        and (kind == "cost" or "cheap" in question.lower())
+        and not spec.utilization
+        and "tco" not in spec.intents
+    ):
+        # "how much does an A100 cost per hour on GCP?": the rental prices, cheapest first
+        args: dict[str, Any] = {}
+        if spec.instance:
+            args.update(instance=spec.instance, provider=spec.provider)
+        else:
+            if spec.accelerator:
+                # "an A100" is any A100 (40 or 80 GB, SXM or PCIe); "A100 80GB" is that one
+                said_memory = re.search(r"\b\d+\s*g(?:b|ib)?\b", question.lower())
+                args["accelerator"] = (
+                    spec.accelerator if said_memory else accelerator_family(spec.accelerator)
+                )
+            if spec.provider:
+                args["provider"] = spec.provider
+            if spec.num_accelerators and spec.num_accelerators > 1:
+                args["num_accelerators"] = spec.num_accelerators
+        if spec.region:
+            args["region"] = spec.region
+        elif spec.geography and not spec.instance:
+            args["geography"] = spec.geography
+        if spec.pricing:
+            args["pricing"] = spec.pricing
+        p.calls.append(ToolCall("gpu_prices", args))
         return True
     if kind in GUIDANCE_KINDS and model is None:
         return True  # answered from the guides; no calculator needs the user's numbers

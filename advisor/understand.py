@@ -114,7 +114,8 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     ),
     (
         "cost",
-        r"(?:\$|\b(?:costs?|costing|price[sd]?|pricing|cheap\w*|expensive|budget|"
+        r"(?:\$|\bhow much (?:is|are|does|do)\b[^?]{0,40}\b(?:per|a|an) (?:hour|month|year)\b|"
+        r"\b(?:costs?|costing|price[sd]?|pricing|cheap\w*|expensive|budget|"
         r"per million tokens|tco|break[- ]even|spend|bill\w*|how much money|"
         r"bought vs rented|buy vs rent)\b)",
     ),

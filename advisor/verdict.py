@@ -461,6 +461,19 @@ def _serving_speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     return Verdict(text, "info", key_numbers(r))
 
 
+def _price_rows(r: ToolResult, limit: int = 4) -> list[str]:
+    """The cheapest few instances of a price lookup, one line each."""
+    out = []
+    for row in (r.table or [])[:limit]:
+        out.append(
+            f"{row['provider']} {row['instance']} ({row['accelerators']}, {row['region']}): "
+            f"{fmt(float(row['usd_per_hour']), '$')}/h, "
+            f"{fmt(float(row['usd_per_gpu_hour']), '$')} per GPU-hour, "
+            f"{fmt(float(row['usd_per_month']), '$')}/month"
+        )
+    return out
+
+
 def _duration(r: ToolResult) -> Verdict:
     """How long a training job takes: wall-clock on the GPUs named, and the GPU-hours."""
     hours = _q(r, "wall_clock_hours")
@@ -580,6 +593,8 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
                 v = _with_bf16(spec, r, v)
         elif r.tool == "training_memory":
             v = _stages(spec, r, results) or _training_fit(spec, r)
+        elif r.tool == "gpu_prices":
+            return Verdict(r.headline, "info", _price_rows(r))
         elif r.tool in ("diagnose_availability", "tensor_parallel_options", "compare_accelerators"):
             return Verdict(r.headline, "info", [])
         elif r.tool == "models_for_hardware" and spec.kind == "troubleshoot":

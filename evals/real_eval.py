@@ -49,7 +49,7 @@ QUANTITY_KEYS: dict[str, tuple[str, ...]] = {
     "prefill_tokens_per_s": ("prefill_tokens_per_s",),
     "gpus": ("min_accelerators", "accelerators_needed", "gpus", "num_accelerators", "replicas"),
     "training_hours": ("wall_clock_hours", "wall_clock_days", "gpu_hours"),
-    "cost_usd": ("total_cost_usd", "cost_usd", "job_cost_usd"),
+    "cost_usd": ("total_cost_usd", "cost_usd", "job_cost_usd", "monthly_usd"),
 }
 
 

@@ -44,6 +44,9 @@ PLANS = [
         ["training_memory", "training_memory"],
         False,
     ),
+    # a rental price with no workload to size: the priced instances, cheapest per GPU-hour
+    ("How much does an A100 cost per hour on GCP?", ["gpu_prices"], False),
+    ("how much is g5.xlarge per month", ["gpu_prices"], False),
     # two cards and no model: the datasheet ratios, not the models that fit on the first
     ("A100 vs H100: how much faster is it?", ["compare_accelerators"], False),
     ("Why is the RTX A6000 faster than the RTX 6000 Ada?", ["compare_accelerators"], False),

@@ -24,6 +24,7 @@ from .lookup import get_accelerator, get_instance, get_model, get_server
 from .memory import inference_memory, kv_cache_bytes_per_token
 from .models import ModelSpec, resolve_model
 from .parallel import tensor_parallel_options
+from .prices import gpu_prices
 from .published import published_training
 from .result import Alternative, CatalogRef, Quantity, ToolResult
 from .serving import serving_estimate
@@ -51,6 +52,7 @@ __all__ = [
     "get_instance",
     "get_model",
     "get_server",
+    "gpu_prices",
     "inference_memory",
     "job_cost",
     "kv_cache_bytes_per_token",

@@ -81,15 +81,20 @@ class Catalog:
     def _model_index(self) -> dict[str, Model]:
         return _index(self.models, _model_keys)
 
+    def provider_id(self, provider: str) -> str:
+        """The catalog's id for a provider name ("Lambda Labs" -> lambda), or a typed error."""
+        prov = _norm(provider)
+        prov = _PROVIDER_ALIASES.get(prov, prov)
+        providers = sorted({i.provider for i in self.instances})
+        if prov not in providers:
+            raise UnknownNameError("provider", provider, providers)
+        return prov
+
     def instance(self, provider: str | None, name: str) -> Instance:
         pool: Sequence[Instance] = self.instances
         if provider:
-            prov = _norm(provider)
-            prov = _PROVIDER_ALIASES.get(prov, prov)
+            prov = self.provider_id(provider)
             pool = [i for i in self.instances if i.provider == prov]
-            if not pool:
-                providers = sorted({i.provider for i in self.instances})
-                raise UnknownNameError("provider", provider, providers)
         return _lookup("instance", name, pool, _instance_keys)
 
     def server(self, name: str) -> OnPremServer:

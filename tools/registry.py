@@ -18,6 +18,7 @@ from .hwcompare import compare_accelerators
 from .local import models_for_hardware, run_on_hardware
 from .memory import inference_memory
 from .parallel import tensor_parallel_options
+from .prices import gpu_prices
 from .published import published_training
 from .result import ToolResult
 from .serving import serving_estimate
@@ -48,6 +49,7 @@ CALCULATORS: dict[str, Calculator] = {
         Calculator("cost_per_million_tokens", cost_per_million_tokens),
         Calculator("compare_options", compare_options),
         Calculator("compare_accelerators", compare_accelerators),
+        Calculator("gpu_prices", gpu_prices),
         Calculator("onprem_tco", onprem_tco),
         Calculator("break_even", break_even),
         Calculator("energy_estimate", energy_estimate),

@@ -363,6 +363,9 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
             f"At least {int(need)} GPUs like {label}: {what} of {r.inputs['model']} needs about "
             f"{total} on one, and sharded with ZeRO-3 / FSDP over {int(need)} it fits."
         )
+        practical = _num(r, "gpus")
+        if practical is not None:
+            text += f" In practice that is {_servers(int(practical))}."
         return Verdict(text, "info", nums)  # other methods stay under Details
     if need is not None:
         text += f" Sharded with ZeRO-3 / FSDP it needs at least {int(need)} such GPUs."
@@ -376,6 +379,15 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
             text += f" Or shard it with ZeRO-3 / FSDP over at least {int(need)} such GPUs."
         return Verdict(text, "yes_with_changes", nums)
     return Verdict(text, "no", nums)
+
+
+def _servers(n: int) -> str:
+    """'8 GPUs, one 8-GPU server' / '16 GPUs, two 8-GPU servers' / '4 GPUs in one server'."""
+    if n <= 8:
+        return f"{n} GPUs in one server" if n < 8 else "8 GPUs, one 8-GPU server"
+    servers = n // 8
+    words = {2: "two", 3: "three", 4: "four"}
+    return f"{n} GPUs, {words.get(servers, str(servers))} 8-GPU servers"
 
 
 def _other_sizes(r: ToolResult, results: list[ToolResult]) -> str:

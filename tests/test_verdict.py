@@ -363,3 +363,37 @@ def test_other_training_methods_named_follow_the_first(catalog):
     assert all(
         any(abs(n - a) <= max(0.051 * abs(a), 0.05) for a in allowed) for n in numbers_in(v.text)
     )
+
+
+def test_a_minimum_gpu_count_is_rounded_to_servers_as_they_come(catalog):
+    """Llama 2 13B full fine-tuning on A100 40GB needs 7 sharded: in practice one 8-GPU server."""
+    r = training_memory(
+        "llama 2 13b",
+        method="full",
+        num_gpus=1,
+        accelerator="a100-40gb-sxm",
+        activation_checkpointing=True,
+        catalog=catalog,
+    )
+    assert r["min_accelerators"] == 7 and r["gpus"] == 8
+    v = compose(WorkloadSpec(kind="capacity", method="full"), [r])
+    assert v is not None and "In practice that is 8 GPUs, one 8-GPU server." in v.text
+    # a minimum that is already a server size gets no second figure
+    r8 = training_memory(
+        "llama 2 13b",
+        method="full",
+        num_gpus=1,
+        accelerator="a100-80gb-sxm",
+        activation_checkpointing=True,
+        catalog=catalog,
+    )
+    assert r8["min_accelerators"] == 4 and "gpus" not in r8.values
+
+
+@pytest.mark.parametrize(
+    ("need", "servers"), [(1, 1), (3, 4), (5, 8), (7, 8), (8, 8), (9, 16), (11, 16), (17, 24)]
+)
+def test_server_gpus(need, servers):
+    from advisor.tools.training import server_gpus
+
+    assert server_gpus(need) == servers

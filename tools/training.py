@@ -501,6 +501,19 @@ def _min_gpus_zero3(
     return lo
 
 
+GPUS_PER_SERVER = 8  # HGX/DGX-class servers and the largest cloud GPU instances hold 8
+
+
+def server_gpus(n: int) -> int:
+    """The GPU count a minimum becomes when bought or rented: servers and cloud instances come
+    with 1, 2, 4 or 8 GPUs, and beyond one server in whole 8-GPU servers (7 -> 8, 11 -> 16)."""
+    if n <= 0:
+        raise ValueError(f"GPU count must be positive, got {n}")
+    if n <= GPUS_PER_SERVER:
+        return next(c for c in (1, 2, 4, 8) if c >= n)
+    return -(-n // GPUS_PER_SERVER) * GPUS_PER_SERVER
+
+
 def _add_min_gpus(
     values: dict[str, Quantity],
     spec: ModelSpec,
@@ -513,6 +526,12 @@ def _add_min_gpus(
         values["min_accelerators"] = Quantity(
             label="GPUs needed with ZeRO-3 / FSDP full sharding", value=need
         )
+        practical = server_gpus(need)
+        if practical != need:
+            values["gpus"] = Quantity(
+                label="As servers come (1, 2, 4 or 8 GPUs, then whole 8-GPU servers)",
+                value=practical,
+            )
 
 
 def _memory_alternatives(

@@ -369,6 +369,23 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
         return Verdict(text, "info", nums)  # other methods stay under Details
     if need is not None:
         text += f" Sharded with ZeRO-3 / FSDP it needs at least {int(need)} such GPUs."
+    n = int(r.inputs.get("num_gpus") or 1)
+    if (
+        working
+        and working[0].label == "ZeRO-3 / FSDP"
+        and n > 1
+        and spec.kind == "fit"
+        and spec.zero_stage is None
+    ):
+        # "can I train it on my 4 A6000s?": nothing was set up, and using the four together
+        # means sharding them; a full copy per GPU (plain DDP) is the figure that fails
+        alt = working[0]
+        text = (
+            f"Yes, sharded over the {n} GPUs with ZeRO-3 / FSDP: {what} of "
+            f"{r.inputs['model']} then needs {alt.detail}; a full copy on each GPU (plain data "
+            f"parallel) would need about {total} per GPU, more than {label}."
+        )
+        return Verdict(text, "yes", nums)
     if working:
         alt = working[0]
         text = (

@@ -397,3 +397,29 @@ def test_server_gpus(need, servers):
     from advisor.tools.training import server_gpus
 
     assert server_gpus(need) == servers
+
+
+def test_several_gpus_and_no_setup_said_means_sharding_them(catalog):
+    """'Can I QLoRA Llama 3.1 70B on 4 x A6000?': nothing was set up, so using the four
+    together (ZeRO-3 / FSDP) is the yes; a full copy per GPU is what would not fit. After an
+    OOM (troubleshoot) or with a stage named, sharding is the change to make."""
+    r = training_memory(
+        "llama 3.1 70b",
+        method="qlora",
+        num_gpus=4,
+        zero_stage=0,
+        accelerator="rtx-a6000",
+        activation_checkpointing=True,
+        catalog=catalog,
+    )
+    assert not r["fits"]
+    v = compose(WorkloadSpec(kind="fit", method="qlora"), [r])
+    assert v is not None and v.answer == "yes"
+    assert v.text.startswith("Yes, sharded over the 4 GPUs with ZeRO-3 / FSDP")
+    assert _all_numbers_traceable(v.text, r)
+    for spec in (
+        WorkloadSpec(kind="troubleshoot", method="qlora"),
+        WorkloadSpec(kind="fit", method="qlora", zero_stage=2),
+    ):
+        other = compose(spec, [r])
+        assert other is not None and other.answer == "yes_with_changes"

@@ -351,6 +351,7 @@ COUNT_WORDS = {
     "dual": 2,
     "pair": 2,
     "three": 3,
+    "triple": 3,
     "four": 4,
     "quad": 4,
     "five": 5,
@@ -672,6 +673,14 @@ def count_before(tokens: list[str], start: int) -> int | None:
         return COUNT_WORDS[last]
     if last == "of" and len(before) >= 2 and before[-2] == "pair":
         return 2
+    if last in ("gpu", "card") and len(before) >= 2 and before[-2].isdigit():
+        return int(before[-2])  # "a 4-GPU L40S server"
+    if last in ("my", "our", "the", "these") and before[-3:-1][-1:] == ["of"]:
+        n = before[-3] if len(before) >= 3 else ""
+        if n.isdigit():
+            return int(n)  # "on 2 of my 3090s"
+        if n in COUNT_WORDS and n not in ("a", "an", "my"):
+            return COUNT_WORDS[n]
     return None
 
 
@@ -817,16 +826,20 @@ GPU_COUNT_RULES = (
 
 
 _N = r"(\d{1,4}|two|three|four|five|six|eight|sixteen|dual)"
+_N_ZH = r"(\d{1,4}|一|两|二|三|四|五|六|八|十六)"
+ZH_NUMBERS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "八": 8, "十六": 16}
 # Several machines: nodes times the GPUs in each ("2 nodes, each with 2 V100", "4 nodes of
 # 8 x H100", "96 DGX-A100 (8x40G)"; a DGX/HGX box holds eight).
 NODE_RULES = (
     rf"\b{_N}\s+(?:nodes?|machines?|servers?|hosts?)\b[^.?!]{{0,40}}?\b(?:each|per node)\b"
     rf"[^.?!]{{0,20}}?\b{_N}\s*(?:x\s*)?(?:gpus?|cards?|[a-z]+\d)",
-    rf"\b{_N}\s+(?:nodes?|machines?|servers?|hosts?)\s+(?:of|with)\s+{_N}\s*(?:x\s*)?"
+    rf"\b{_N}\s+(?:nodes?|machines?|servers?|hosts?)\s+(?:of|with|x|×|\*)\s+{_N}\s*(?:x\s*)?"
     r"(?:gpus?|cards?|[a-z]+\d)",
     rf"\b{_N}\s+(?:nvidia\s+)?(?:dgx|hgx)\b",
     rf"\b{_N}\s+(?:nodes?|machines?|servers?)\W+{_N}\s*(?:x\s*)?(?:gpus?|cards?)\b[^.?!]{{0,30}}?"
     r"\bper (?:node|machine|server)\b",
+    # "两台8卡A100服务器": machines (台/个节点) of N cards (卡)
+    rf"{_N_ZH}\s*(?:台|个节点|个服务器|节点)\s*(?:每台)?\s*{_N_ZH}\s*(?:卡|张|块)",
     # "4 GPUs per node, two nodes": the count per node first
     rf"\b{_N}\s*(?:x\s*)?(?:gpus?|cards?)\s+(?:per|in each|on each|each)\s+"
     rf"(?:node|machine|server)\b[^.?!]{{0,30}}?\b{_N}\s+(?:nodes?|machines?|servers?)\b",
@@ -838,7 +851,10 @@ def node_gpu_count(text: str) -> int | None:
     """GPUs in all: nodes x GPUs per node, or None when the question names one machine."""
     for n, rule in enumerate(NODE_RULES):
         if m := re.search(rule, text, re.I):
-            nums = [int(g) if g.isdigit() else COUNT_WORDS.get(g.lower(), 0) for g in m.groups()]
+            nums = [
+                int(g) if g.isdigit() else COUNT_WORDS.get(g.lower(), ZH_NUMBERS.get(g, 0))
+                for g in m.groups()
+            ]
             total = nums[0] * (8 if n == 2 else nums[1])
             return total if total >= 2 else None
     if ONE_BOX_RE.search(text) and not re.search(r"dgx[- ]?station", text, re.I):

@@ -512,7 +512,8 @@ class Router:
         self._hardware(question, hw_tokens, spec)
         if spec.num_accelerators is not None and not 1 <= spec.num_accelerators <= 100_000:
             spec.num_accelerators = None  # "0:H20", "-5 x H100": no count anyone means
-        inst = self._match(tokens, self._insts, max_n=3)
+        # the article "a" never starts an instance name: "a 4-GPU server" is not GCP's a4
+        inst = self._match([t for t in tokens if t.lower() not in ("a", "an")], self._insts, 3)
         if inst:
             provider, name = inst[0].split("/", 1)
             spec.instance, spec.provider = name, provider

@@ -214,7 +214,7 @@ ROUTES = [
     ("256G RAM(8通道 DDR4 2666)", {"ram_channels": 8, "ram_mt_s": 2666}),
     # counts as people write them
     ("triple 3090 build, can it run 70b?", {"accelerator": "rtx-3090", "num_accelerators": 3}),
-    ("a 4-GPU L40S server for llama 70b", {"accelerator": "l40s", "num_accelerators": 4}),
+    ("a 4-GPU A10G server for llama 70b", {"accelerator": "a10g", "num_accelerators": 4}),
     ("7B on 2 of my 3090s", {"accelerator": "rtx-3090", "num_accelerators": 2}),
     ("4 nodes x 8 A100 to train", {"num_accelerators": 32}),
     ("两台8卡A100服务器", {"accelerator": "a100-80gb-sxm", "num_accelerators": 16}),

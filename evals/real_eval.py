@@ -138,11 +138,23 @@ class RealResult:
 
 
 # -- checks -------------------------------------------------------------------------------
-def _accelerator_id(cat: Catalog, name: str) -> str | None:
+def _accelerator_id(cat: Catalog, name: str, memory_gb: float | None = None) -> str | None:
+    """The catalog id of an expected device; a product sold in several memory sizes ("RTX
+    5060 Ti") is the variant with the memory the case states, else its largest."""
     try:
         return cat.accelerator(name).id
     except AdvisorError:
+        pass
+    want = _norm(name)
+    variants = [
+        a
+        for a in cat.accelerators
+        if any(re.fullmatch(re.escape(want) + r"\d+gb?", _norm(k)) for k in (a.id, a.name))
+    ]
+    if not variants:
         return None
+    sized = [a for a in variants if memory_gb is not None and a.memory_gb == memory_gb]
+    return (sized or sorted(variants, key=lambda a: -a.memory_gb))[0].id
 
 
 def _model_params(cat: Catalog, name: str) -> tuple[str | None, float | None]:
@@ -159,7 +171,7 @@ def _model_params(cat: Catalog, name: str) -> tuple[str | None, float | None]:
     return None, None
 
 
-def _check_hardware(hw: str, spec: Any, cat: Catalog) -> list[str]:
+def _check_hardware(hw: str, spec: Any, cat: Catalog, memory_gb: float | None = None) -> list[str]:
     """The device (or one of the devices compared, "A100 vs H100"), or the cloud instance."""
     if m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*GB\s+(?:GPU|card)s?\s*", hw, re.I):
         # a card known only by its memory ("24 GB GPU"): what matters is that memory
@@ -172,7 +184,7 @@ def _check_hardware(hw: str, spec: Any, cat: Catalog) -> list[str]:
     parts = [p for p in re.split(r"\s+(?:vs\.?|versus|or|and|/|\+)\s+", hw) if p.strip()]
     # "2x RTX 3090 vs 1x RTX 4090": the counts are judged apart from the names
     parts = [re.sub(r"^\s*\d+\s*[x×*]\s*", "", p) for p in parts]
-    wanted = [(p, _accelerator_id(cat, p)) for p in parts]
+    wanted = [(p, _accelerator_id(cat, p, memory_gb)) for p in parts]
     known = [(p, w) for p, w in wanted if w is not None]
     if not known:
         try:
@@ -220,7 +232,7 @@ def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = 
         if not spec.cpu_only:
             bad.append("missed: CPU only")
     elif hw:
-        bad += _check_hardware(hw, spec, cat)
+        bad += _check_hardware(hw, spec, cat, expect.memory_gb)
     if expect.count is not None and (spec.num_accelerators or 1) != expect.count:
         bad.append(f"count: read {spec.num_accelerators!r}, expected {expect.count}")
     if expect.memory_gb is not None:

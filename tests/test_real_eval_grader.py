@@ -1,0 +1,27 @@
+"""The real-question grader's situation checks: a fair reading of what the question says."""
+
+from __future__ import annotations
+
+from advisor.evals.real_eval import Situation, check_situation
+
+from advisor.route import WorkloadSpec
+
+
+def test_a_product_sold_in_several_sizes_is_judged_by_its_stated_memory(catalog):
+    """'RTX 5060 Ti' with 16 GB stated is the 16 GB card; the 8 GB one is another product."""
+    want = Situation(hardware="RTX 5060 Ti", memory_gb=16)
+    sixteen = catalog.accelerator("rtx 5060 ti 16gb").id
+    eight = catalog.accelerator("rtx 5060 ti 8gb").id
+    assert check_situation(want, WorkloadSpec(accelerator=sixteen), catalog) == []
+    bad = check_situation(want, WorkloadSpec(accelerator=eight), catalog)
+    assert bad and any("hardware" in b or "memory" in b for b in bad)
+
+
+def test_an_unknown_device_and_a_wrong_count_are_reported(catalog):
+    assert check_situation(Situation(hardware="Quantum GPU 9000"), WorkloadSpec(), catalog) == [
+        "hardware 'Quantum GPU 9000' unknown to the catalog"
+    ]
+    spec = WorkloadSpec(accelerator=catalog.accelerator("rtx 3090").id, num_accelerators=1)
+    assert check_situation(Situation(hardware="RTX 3090", count=2), spec, catalog) == [
+        "count: read 1, expected 2"
+    ]

@@ -93,6 +93,9 @@ class WorkloadSpec(BaseModel):
     options: list[tuple[str, int]] | None = Field(
         default=None, description="accelerators compared ('2x 3090 vs a 4090'): (id, count)"
     )
+    context_needed: bool | None = Field(
+        default=None, description="the context is a requirement ('to support 128K context')"
+    )
     other_methods: list[Literal["full", "lora", "qlora"]] | None = Field(
         default=None, description="other training methods asked about ('full and LoRA')"
     )
@@ -919,6 +922,7 @@ class Router:
             spec.context_tokens = (
                 k * 1024 if k in (2, 4, 8, 16, 32, 64, 128, 256, 512) else k * 1000
             )
+            spec.context_needed = understand.context_needed(text) or None
         elif setting := understand.context_setting(text):
             spec.context_tokens = setting
         elif named := understand.context_in_model_name(text):

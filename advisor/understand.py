@@ -696,6 +696,19 @@ def count_star(text: str, name_start: int) -> int | None:
     return int(m.group(1)) if m else None
 
 
+# A context the user needs, not one a model name or a launch setting happens to give: "to
+# support 128K context", "I need a 32k context", "must handle 100k tokens".
+CONTEXT_NEEDED_RE = re.compile(
+    r"\b(?:need|needs|require[sd]?|support|supporting|want|must (?:handle|support)|at least|"
+    r"up to)\b[^.?!]{0,25}?\b\d+(?:[.,]\d+)?\s*k?\s*(?:-?\s*tokens?\s*)?(?:context|ctx|window)\b",
+    re.I,
+)
+
+
+def context_needed(text: str) -> bool:
+    return bool(CONTEXT_NEEDED_RE.search(text))
+
+
 # Settings that set the context window: llama.cpp -c/--ctx-size, Ollama num_ctx, vLLM
 # max_model_len, transformers max_length, ExLlama --length, "8192 tokens per request".
 CONTEXT_RULES = (

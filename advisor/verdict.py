@@ -147,8 +147,11 @@ def _hardware_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
         return Verdict(text, "yes_with_changes", nums)
     change = _first_change(r)
     if change and _changes_pinned_format(spec, change):
+        pinned = f"in {dtype}"
+        if not change.lower().startswith("quantize"):
+            pinned = f"with a {spec.context_tokens:,}-token context"
         text = (
-            f"No, not in {dtype}: {model} needs about {need} and {hw} has {have} usable. "
+            f"No, not {pinned}: {model} needs about {need} and {hw} has {have} usable. "
             f"It would fit if you {change}."
         )
         return Verdict(text, "no", nums)
@@ -164,8 +167,12 @@ def _hardware_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
 
 def _changes_pinned_format(spec: WorkloadSpec, change: str) -> bool:
     """The user named the format ("unquantized", "AWQ", "in FP16") and the only way to fit is
-    another one: in their terms the answer is no, and the other format follows."""
-    return spec.dtype is not None and change.lower().startswith("quantize")
+    another one, or named the context ("to support 128K context") and the only way is a
+    shorter one: in their terms the answer is no, and what would fit follows."""
+    low = change.lower()
+    if spec.dtype is not None and low.startswith("quantize"):
+        return True
+    return bool(spec.context_needed) and low.startswith(("shorten the context", "keep the context"))
 
 
 def _with_bf16(spec: WorkloadSpec, r: ToolResult, v: Verdict) -> Verdict:

@@ -212,6 +212,12 @@ ROUTES = [
         {"method": "lora", "other_methods": ["full"]},
     ),
     ("256G RAM(8通道 DDR4 2666)", {"ram_channels": 8, "ram_mt_s": 2666}),
+    # a context the user needs is a requirement; one in a model name is only its default
+    (
+        "to support 128K context on 16GB VRAM 5060 TI",
+        {"context_tokens": 131072, "context_needed": True},
+    ),
+    ("Llama-2-7B-32K-Instruct-GPTQ on 8GB", {"context_tokens": 32768, "context_needed": None}),
     # counts as people write them
     ("triple 3090 build, can it run 70b?", {"accelerator": "rtx-3090", "num_accelerators": 3}),
     ("a 4-GPU A10G server for llama 70b", {"accelerator": "a10g", "num_accelerators": 4}),

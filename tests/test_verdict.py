@@ -423,3 +423,23 @@ def test_several_gpus_and_no_setup_said_means_sharding_them(catalog):
     ):
         other = compose(spec, [r])
         assert other is not None and other.answer == "yes_with_changes"
+
+
+def test_a_needed_context_that_only_fits_shorter_is_a_no(catalog):
+    """'Llama 3.1 8B at 128K on a 16 GB card?': the fix is a shorter context, which is not what
+    they need, so the answer in their terms is no; a context from a model name stays a change."""
+    r = run_on_hardware(
+        "llama 3.1 8b",
+        dtype="q4_k_m",
+        accelerator="rtx-4060-ti-16gb",
+        context_tokens=131072,
+        catalog=catalog,
+    )
+    assert r.alternatives and r.alternatives[0].label.startswith("shorten the context")
+    needed = compose(
+        WorkloadSpec(kind="fit", dtype="q4_k_m", context_tokens=131072, context_needed=True), [r]
+    )
+    assert needed is not None and needed.answer == "no"
+    assert needed.text.startswith("No, not with a 131,072-token context:")
+    default = compose(WorkloadSpec(kind="fit", dtype="q4_k_m", context_tokens=131072), [r])
+    assert default is not None and default.answer == "yes_with_changes"

@@ -8,8 +8,15 @@ import pytest
 from advisor.tools.local import (
     GPU_RESERVE_GB,
     OS_RESERVE_GB,
+    Placement,
+    accelerator_pool,
     apple_gpu_share,
+    batched_tokens_per_s,
+    decode_class,
+    decode_tokens_per_s,
     footprint,
+    format_decode_factor,
+    prefill_tokens_per_s,
     ram_bandwidth_gb_s,
     run_on_hardware,
 )
@@ -81,8 +88,10 @@ def test_fits_on_two_cards_and_runs_at_one_cards_speed(catalog):
     """Llama 3.1 70B at Q4_K_M on 2 x RTX 4090 (24 GB, 1,008 GB/s).
 
     weights = 70.6e9 x 4.90 / 8 = 43.2 GB; KV = 4,096 x 2 x 80 x 8 x 128 x 2 B = 1.34 GB;
-    usable = 2 x (24 - 0.8) = 46.4 GB -> fits. Decode reads 43.2 + 1.34/2 = 43.9 GB per token;
-    the cards take turns, so 0.65 x 1,008 / 43.9 = 14.9 tokens/s.
+    usable = 2 x (24 - 0.8) = 46.4 GB -> fits. A token reads 43.2 GB of weights and half the
+    KV cache, 0.67 GB; the cards take turns, so one card's bandwidth sets the pace (GDDR GPU
+    constants: efficiency 0.95, 4-bit format factor 0.83, 1.3 ms fixed per token):
+    t = 43.2 / (0.95 x 0.83 x 1,008) + 0.67 / (0.95 x 1,008) + 0.0013 = 0.0563 s -> 17.7 tokens/s.
     """
     r = run_on_hardware(
         "llama 3.1 70b",
@@ -95,7 +104,8 @@ def test_fits_on_two_cards_and_runs_at_one_cards_speed(catalog):
     assert r["weights_gb"] == pytest.approx(43.2, rel=0.01)
     assert r["kv_cache_gb"] == pytest.approx(1.34, rel=0.01)
     assert r["device_memory_gb"] == pytest.approx(2 * (24 - GPU_RESERVE_GB))
-    assert r["decode_tokens_per_s"] == pytest.approx(0.65 * 1008 / 43.9, rel=0.01)
+    seconds = 43.2 / (0.95 * 0.83 * 1008) + 0.67 / (0.95 * 1008) + 0.0013
+    assert r["decode_tokens_per_s"] == pytest.approx(1 / seconds, rel=0.01)
 
 
 def test_offload_splits_layers_and_adds_the_times(catalog):
@@ -103,7 +113,9 @@ def test_offload_splits_layers_and_adds_the_times(catalog):
 
     Per layer (43.2 - embeddings 1.05 + 1.34) / 80 = 0.544 GB; the GPU holds
     floor((23.2 - 1.05 - compute) / 0.544) = 40 layers, so half the bytes per token come from
-    RAM: t = 21.9 / (0.65 x 1,008) + 21.9 / (0.6 x 51.2) -> about 1.3 tokens/s.
+    RAM; the times add, with the GPU's fixed 1.3 ms once per token:
+    t = (21.6 / 0.83 + 0.34) / (0.95 x 1,008) + (21.6 + 0.34) / (0.6 x 51.2) + 0.0013
+    -> about 1.3 tokens/s (the RAM half is 96% of the time).
     """
     r = run_on_hardware(
         "llama 3.1 70b",
@@ -118,8 +130,10 @@ def test_offload_splits_layers_and_adds_the_times(catalog):
     layers = r["gpu_layers"]
     assert layers == 40
     share = layers / 80
-    per_token = r["bytes_per_token_gb"]
-    expect = 1 / (per_token * share / (0.65 * 1008) + per_token * (1 - share) / (0.6 * 51.2))
+    weights, kv = r["weights_gb"], r["kv_cache_gb"] / 2
+    gpu = (weights * share / 0.83 + kv * share) / (0.95 * 1008)
+    ram = (weights + kv) * (1 - share) / (0.6 * 51.2)
+    expect = 1 / (gpu + ram + 0.0013)
     assert r["decode_tokens_per_s"] == pytest.approx(expect, rel=0.01)
     assert 1.0 < r["decode_tokens_per_s"] < 1.6
     assert r["system_ram_usable_gb"] == 64 - OS_RESERVE_GB
@@ -320,7 +334,7 @@ def test_a_model_that_fits_one_of_several_cards_says_so(catalog):
 
 def test_a_batch_decodes_its_streams_together(catalog):
     """Llama 3.1 8B in fp16 on an A100 80GB: one stream reads 16 GB of weights per token, about
-    81 tokens/s; a step of a batch of 8 reads the weights once and 8 KV caches, so the total is
+    63 tokens/s; a step of a batch of 8 reads the weights once and 8 KV caches, so the total is
     close to 8x (memory-bound), and each stream in the batch is a little slower than alone."""
     one = run_on_hardware(
         "llama 3.1 8b", dtype="fp16", accelerator="a100-80gb-sxm", catalog=catalog
@@ -393,3 +407,117 @@ def test_a_long_window_that_fills_the_card_is_shortened_first(catalog):
     assert window < 32768 and first.values["memory_gb"] <= r["device_memory_gb"]
     short = run_on_hardware("llama 3.1 70b", dtype="q4_k_m", device_memory_gb=8, catalog=catalog)
     assert not any(a.label.startswith("shorten the context") for a in short.alternatives)
+
+
+# -- the calibrated speed model (docs/ESTIMATORS.md, knowledge/catalog/speed-benchmarks.yaml) --
+
+
+def test_small_model_on_a_datacenter_gpu_pays_the_fixed_per_token_time(catalog):
+    """Llama 2 7B at Q4_K_M on an A100 80GB SXM4 (2,039 GB/s HBM2e), 4,096-token context.
+
+    weights = 6.74e9 x 4.90 / 8 = 4.13 GB; KV = 4,096 x 2 x 32 layers x 32 heads x 128 x 2 B =
+    2.15 GB, half read per token on average = 1.07 GB. HBM GPU constants: efficiency 0.65,
+    format factor 0.83, 2.9 ms fixed:
+    t = 4.13 / (0.65 x 0.83 x 2,039) + 1.07 / (0.65 x 2,039) + 0.0029 = 0.00746 s -> 134 tokens/s.
+    The bandwidth-only model said 0.65 x 2,039 / 5.2 = 255 tokens/s; llama.cpp runs Llama 3 8B
+    Q4_K_M at 135 tokens/s on this card (speed-benchmarks.yaml).
+    """
+    r = run_on_hardware("llama 2 7b", dtype="q4_k_m", accelerator="a100-80gb-sxm", catalog=catalog)
+    assert r["weights_gb"] == pytest.approx(4.13, rel=0.01)
+    assert r["kv_cache_gb"] == pytest.approx(2.15, rel=0.01)
+    seconds = 4.13 / (0.65 * 0.83 * 2039) + 1.07 / (0.65 * 2039) + 0.0029
+    assert r["decode_tokens_per_s"] == pytest.approx(1 / seconds, rel=0.01)
+    assert 125 < r["decode_tokens_per_s"] < 145
+
+
+def test_the_range_scales_the_whole_time_per_token(catalog):
+    """One device: low = central x 0.80, high = central x 1.08 (the 10th and 90th percentile of
+    measured / central on the fit rows), the efficiency and the fixed time scaled together."""
+    r = run_on_hardware("llama 3 8b", dtype="fp16", accelerator="rtx-4090", catalog=catalog)
+    q = r.values["decode_tokens_per_s"]
+    assert q.low == pytest.approx(float(q.value) * 0.80)
+    assert q.high == pytest.approx(float(q.value) * 1.08)
+
+
+def test_sixteen_bit_weights_take_no_format_factor(catalog):
+    """Llama 3 8B in F16 on an RTX 4090: 8.03e9 x 2 = 16.06 GB, KV at 4,096 tokens = 0.54 GB,
+    0.27 GB read; t = (16.06 + 0.27) / (0.95 x 1,008) + 0.0013 = 0.0184 s -> 54.3 tokens/s
+    (llama.cpp measured 54.84 at 512 tokens in May 2024)."""
+    r = run_on_hardware("llama 3 8b", dtype="fp16", accelerator="rtx-4090", catalog=catalog)
+    seconds = (r["weights_gb"] + r["kv_cache_gb"] / 2) / (0.95 * 1008) + 0.0013
+    assert r["decode_tokens_per_s"] == pytest.approx(1 / seconds, rel=1e-6)
+    assert 52 < r["decode_tokens_per_s"] < 57
+
+
+def test_format_factors_by_bits():
+    """8 and 16 bits decode at the byte rate, 4-6-bit block formats at 0.83 of it, formats
+    under 4 bits (Q2_K 3.35, Q3_K_S 3.65) at 0.32: their unpacking costs more per byte."""
+    assert format_decode_factor(16) == format_decode_factor(8.5) == 1.0
+    assert format_decode_factor(weight_format("q4_k_m").bits) == 0.83
+    assert format_decode_factor(weight_format("q6_k").bits) == 0.83
+    assert format_decode_factor(weight_format("q2_k").bits) == 0.32
+    assert format_decode_factor(weight_format("q3_k_s").bits) == 0.32
+
+
+def test_apple_takes_its_own_constants(catalog):
+    """Llama 3 70B at Q4_K_M on an M2 Ultra (800 GB/s): 70.6e9 x 4.90 / 8 = 43.2 GB; Apple
+    constants efficiency 0.82, fixed 4.0 ms: t = 43.2 / (0.82 x 0.83 x 800) + KV + 0.004
+    -> about 12 tokens/s (llama.cpp measured 12.48 at 512 tokens)."""
+    acc = catalog.accelerator("apple-m2-ultra")
+    pool = accelerator_pool(acc, 1, None, 192)
+    spec = ModelSpec.from_catalog(catalog.model("llama-3-70b"))
+    fp = footprint(spec, "q4_k_m", "fp16", 512, 1)
+    mid, low, high = decode_tokens_per_s(spec, fp, 512, pool, None, Placement("fits", 80, 0.0))
+    seconds = fp.weights_gb / (0.82 * 0.83 * 800) + fp.kv_gb / 2 / (0.82 * 800) + 0.004
+    assert mid == pytest.approx(1 / seconds)
+    assert 11 < mid < 13
+    assert low < mid < high
+
+
+def test_device_classes(catalog):
+    """HBM datacenter GPUs, other GPUs (GDDR, LPDDR), Apple silicon and CPUs."""
+    assert decode_class(catalog.accelerator("a100-80gb-sxm")) == "gpu-hbm"
+    assert decode_class(catalog.accelerator("mi300x")) == "gpu-hbm"
+    assert decode_class(catalog.accelerator("rtx-4090")) == "gpu"
+    assert decode_class(catalog.accelerator("jetson-agx-orin-64gb")) == "gpu"
+    assert decode_class(catalog.accelerator("apple-m4-max")) == "apple"
+    assert decode_class(catalog.accelerator("xeon-8480")) == "cpu"
+
+
+def test_a_batch_of_one_is_the_single_stream(catalog):
+    """The batched formula pays the fixed time once per step, so at B = 1 it is one stream."""
+    acc = catalog.accelerator("l40s")
+    pool = accelerator_pool(acc, 1, None, None)
+    spec = ModelSpec.from_catalog(catalog.model("llama-3-8b"))
+    fp = footprint(spec, "q4_k_m", "fp16", 2048, 1)
+    one = decode_tokens_per_s(spec, fp, 2048, pool, None, Placement("fits", 32, 0.0))
+    got = batched_tokens_per_s(spec, "q4_k_m", "fp16", 2048, pool, 1)
+    assert got is not None
+    assert got == pytest.approx(one)
+
+
+def test_prefill_efficiency_by_class_and_pascal_uses_fp32(catalog):
+    """Prompt tokens/s = efficiency x peak FLOPS / (2 x active params), Llama 2 7B (6.74e9):
+    A100 (HBM, 0.31 of 312 TFLOPS FP16): 0.31 x 312e12 / 13.48e9 = 7,175 tokens/s;
+    RTX 4090 (0.64 of 165.2): 7,843; Tesla P40, whose FP16 runs at 1/64 rate, takes its FP32
+    11.76 TFLOPS: 0.64 x 11.76e12 / 13.48e9 = 558 (llama.cpp measured 912 on Q4_0)."""
+    spec = ModelSpec.from_catalog(catalog.model("llama-2-7b"))
+
+    def pre(acc_id: str) -> float:
+        got = prefill_tokens_per_s(
+            spec, accelerator_pool(catalog.accelerator(acc_id), 1, None, None)
+        )
+        assert got is not None
+        return got
+
+    assert pre("a100-80gb-sxm") == pytest.approx(0.31 * 312e12 / 13.48e9, rel=1e-3)
+    assert pre("rtx-4090") == pytest.approx(0.64 * 165.2e12 / 13.48e9, rel=1e-3)
+    assert pre("p40") == pytest.approx(0.64 * 11.76e12 / 13.48e9, rel=1e-3)
+
+
+def test_the_formula_shows_the_constants_used(catalog):
+    """The formula lines name this card's efficiency, format factor, bandwidth and fixed time."""
+    r = run_on_hardware("llama 2 7b", dtype="q4_k_m", accelerator="a100-80gb-sxm", catalog=catalog)
+    line = next(f for f in r.formula if f.startswith("NVIDIA A100"))
+    assert "0.65 x 0.83 x 2039 GB/s" in line and "2.9 ms fixed" in line
+    assert any("fixed per-token time" in f for f in r.formula)

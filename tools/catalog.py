@@ -33,6 +33,7 @@ from .schema import (
     OnPremCatalog,
     OnPremServer,
     Region,
+    SpeedBenchmarkCatalog,
     StorageCatalog,
     TrainingRunCatalog,
 )
@@ -335,6 +336,7 @@ _FILE_MODELS: dict[str, type[BaseModel]] = {
     "instances": InstanceCatalog,
     "models": ModelCatalog,
     "onprem": OnPremCatalog,
+    "speed": SpeedBenchmarkCatalog,  # speed-benchmarks.yaml (read by tools.speedcal)
     "storage": StorageCatalog,
     "training": TrainingRunCatalog,  # training-runs.yaml (read by tools.published)
 }

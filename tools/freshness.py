@@ -115,6 +115,8 @@ def _rows(key: str, data: Any) -> list[tuple[str, Any, dt.date]]:
         return out
     if key == "training":
         return [("runs", r, r.as_of) for r in data.runs]
+    if key == "speed":
+        return [("benchmarks", b, b.as_of) for b in data.benchmarks]
     if key == "cloud":
         return [("errors", e, e.as_of) for e in data.errors]
     if key == "error":

@@ -5,18 +5,20 @@ inference from system RAM and partial GPU/CPU offload (llama.cpp ``-ngl``), for 
 batch 1, the way people run models locally.
 
 Speed model (single stream, batch 1): decoding one token reads every active weight and the KV
-cache once, so it is bound by memory bandwidth:
+cache once, and pays a fixed cost per token that does not shrink with the bytes (kernel
+launches, synchronization, sampling):
 
-    tokens/s = efficiency x bandwidth / bytes read per token
+    seconds per token = weights GB / (efficiency x format factor x bandwidth)
+                        + KV GB / (efficiency x bandwidth) + fixed
 
 With layers split across devices (llama.cpp's default layer split, or GPU + CPU offload) the
-layers run one after another, so the times add: t = sum(bytes_i / (eff_i x bw_i)). Prompt
-processing (prefill) is bound by compute: tokens/s = efficiency x peak FLOPS / (2 x active
-parameters).
+layers run one after another, so the byte times add. Prompt processing (prefill) is bound by
+compute: tokens/s = prefill efficiency x peak FLOPS / (2 x active parameters).
 
-Efficiencies are fitted to published llama.cpp benchmarks (docs/ESTIMATORS.md): about 0.65
-of peak bandwidth on NVIDIA and AMD GPUs, 0.42-0.72 on Apple silicon (lower on the wider
-chips), 0.6 on CPUs.
+The constants are fitted to published llama.cpp runs (``knowledge/catalog/speed-benchmarks.yaml``,
+fit rows only; :mod:`advisor.tools.speedcal` reproduces the fit; docs/ESTIMATORS.md has the
+data and the errors): per device class an efficiency and a fixed time, and one factor for the
+arithmetic a quantized format spends per byte.
 """
 
 from __future__ import annotations
@@ -43,22 +45,64 @@ from .result import Alternative, CatalogRef, Quantity, ToolResult, fmt, ref
 from .schema import Accelerator
 
 GB = 1e9
-GPU_BW_EFFICIENCY = (0.65, 0.5, 0.8)  # (central, low, high) share of peak bandwidth, batch 1
+
+
+@dataclass(frozen=True)
+class DecodeFit:
+    """One device class's single-stream decode constants (fitted, see speedcal.fit_decode)."""
+
+    efficiency: float  # share of peak bandwidth reached on 16-bit weights
+    fixed_ms: float  # per-token time that does not shrink with the bytes read
+    prefill_efficiency: float  # share of the peak FLOPS figure reached on a 512-token prompt
+
+
+# Fitted on the primary fit rows of speed-benchmarks.yaml (37 with a decode figure, 37 with a
+# prompt figure; speedcal.calibrate, which a test re-runs), efficiencies and factors rounded
+# to 0.01, fixed times to 0.1 ms. "gpu": discrete and integrated GPUs with
+# GDDR/LPDDR memory; "gpu-hbm": datacenter GPUs with HBM, which llama.cpp's batch-1 kernels
+# drive to a smaller share of their far higher bandwidth and tensor FLOPS.
+DECODE_FITS = {
+    "gpu": DecodeFit(efficiency=0.95, fixed_ms=1.3, prefill_efficiency=0.64),
+    "gpu-hbm": DecodeFit(efficiency=0.65, fixed_ms=2.9, prefill_efficiency=0.31),
+    "apple": DecodeFit(efficiency=0.82, fixed_ms=4.0, prefill_efficiency=0.66),
+}
+# Dequantizing costs arithmetic per byte: 4- to 6-bit block formats decode at this share of
+# the byte rate 8- and 16-bit weights get, formats under 4 bits (Q2_K, Q3_K) at the second.
+QUANT_DECODE_FACTOR = 0.83
+LOW_BIT_DECODE_FACTOR = 0.32
+LOW_BIT_BELOW = 4.0  # bits per weight
+# Speed ranges: the 10th and 90th percentile of measured / central over the fit rows.
+DECODE_BAND = (0.80, 1.08)
+PREFILL_BAND = (0.34, 1.58)
+# CPUs: not refitted (no published CPU run with a known RAM configuration in the table);
+# checked against llama.cpp#34 (13900K, DDR5-6400 dual channel: 0.68 on 7B Q4_0).
 CPU_BW_EFFICIENCY = (0.6, 0.4, 0.75)
-# Apple silicon reaches a smaller share of its bandwidth the wider the chip (Pro > Max >
-# Ultra): (upper bound of GB/s, efficiencies). A calibration assumption, see ESTIMATORS.md.
-APPLE_BW_EFFICIENCY = (
-    (200.0, (0.72, 0.6, 0.8)),
-    (546.0, (0.62, 0.5, 0.72)),
-    (math.inf, (0.42, 0.35, 0.55)),
-)
 
 
-def apple_efficiency(bandwidth_gb_s: float) -> tuple[float, float, float]:
-    return next(eff for upper, eff in APPLE_BW_EFFICIENCY if bandwidth_gb_s <= upper)
+def decode_class(acc: Accelerator) -> str:
+    """gpu | gpu-hbm | apple | cpu: which fitted constants a catalog accelerator takes."""
+    if is_apple(acc):
+        return "apple"
+    if acc.kind == "cpu":
+        return "cpu"
+    return "gpu-hbm" if "HBM" in acc.memory_type.upper() else "gpu"
 
 
-PREFILL_EFFICIENCY = 0.4  # share of peak dense FLOPS in llama.cpp-style prompt processing
+def format_decode_factor(bits: float) -> float:
+    """1 for 8- and 16-bit weights, QUANT_DECODE_FACTOR for 4-6 bits, LOW_BIT under 4."""
+    if bits >= 8:
+        return 1.0
+    return LOW_BIT_DECODE_FACTOR if bits < LOW_BIT_BELOW else QUANT_DECODE_FACTOR
+
+
+def banded(fit: DecodeFit) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """(central, low, high) efficiencies and fixed times: the band scales the whole time."""
+    lo, hi = DECODE_BAND
+    eff = (fit.efficiency, fit.efficiency * lo, fit.efficiency * hi)
+    fixed = tuple(fit.fixed_ms / 1000 / f for f in (1.0, lo, hi))
+    return eff, (fixed[0], fixed[1], fixed[2])
+
+
 GPU_RESERVE_GB = 0.8  # CUDA/Metal context, compute buffers and the desktop, per device
 OS_RESERVE_GB = 4.0  # system RAM kept for the OS and the engine process
 # macOS lets the GPU wire about 2/3 of unified memory up to 36 GB and 3/4 above
@@ -89,14 +133,30 @@ class Pool:
     count: int
     usable_gb: float  # per device
     bandwidth_gb_s: float  # per device
-    flops: float | None  # per device, dense fp16/bf16
-    efficiency: tuple[float, float, float]
+    flops: float | None  # per device, dense fp16/bf16 (fp32 where fp16 is a fraction of it)
+    efficiency: tuple[float, float, float]  # (central, low, high) share of peak bandwidth
     refs: list[CatalogRef] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    decode_class: str = "cpu"  # gpu | gpu-hbm | apple | cpu (DECODE_FITS)
 
     @property
     def total_gb(self) -> float:
         return self.usable_gb * self.count
+
+    @property
+    def fixed_s(self) -> tuple[float, float, float]:
+        """Per-token fixed time, (central, at the low speed, at the high speed); 0 for CPUs."""
+        fit = DECODE_FITS.get(self.decode_class)
+        return banded(fit)[1] if fit else (0.0, 0.0, 0.0)
+
+    @property
+    def prefill_efficiency(self) -> float:
+        fit = DECODE_FITS.get(self.decode_class)
+        return fit.prefill_efficiency if fit else 0.0
+
+    def format_factor(self, bits: float) -> float:
+        """The dequantizing cost for the fitted classes; CPUs' efficiency already has it."""
+        return format_decode_factor(bits) if self.decode_class in DECODE_FITS else 1.0
 
 
 def ram_bandwidth_gb_s(kind: str | None, channels: int | None, mt_s: int | None) -> float:
@@ -116,8 +176,18 @@ def is_apple(acc: Accelerator) -> bool:
 
 
 def _peak_flops(acc: Accelerator) -> float | None:
-    value = acc.fp16_tflops or acc.bf16_tflops or acc.fp32_tflops
+    """The 16-bit figure; the FP32 one where FP16 is under a quarter of it (Pascal's 1/64
+    rate), since llama.cpp then runs prompts through FP32 and int8 kernels instead."""
+    half = acc.fp16_tflops or acc.bf16_tflops
+    full = acc.fp32_tflops
+    value = full if full and (not half or half < full / 4) else half
     return float(value) * 1e12 if value else None
+
+
+def class_efficiency(cls: str) -> tuple[float, float, float]:
+    """(central, low, high) bandwidth efficiency of a device class (DECODE_FITS, banded)."""
+    fit = DECODE_FITS.get(cls)
+    return banded(fit)[0] if fit else CPU_BW_EFFICIENCY
 
 
 def accelerator_pool(
@@ -141,9 +211,10 @@ def accelerator_pool(
             total * share,
             acc.memory_bandwidth_gb_s,
             _peak_flops(acc),
-            apple_efficiency(acc.memory_bandwidth_gb_s),
+            class_efficiency("apple"),
             [ref("accelerators", acc)],
             assumptions,
+            decode_class="apple",
         )
     mem = memory_gb or acc.memory_gb
     label = acc.name
@@ -158,9 +229,10 @@ def accelerator_pool(
         max(0.5, mem - GPU_RESERVE_GB),
         acc.memory_bandwidth_gb_s,
         _peak_flops(acc),
-        GPU_BW_EFFICIENCY,
+        class_efficiency(decode_class(acc)),
         [ref("accelerators", acc)],
         assumptions,
+        decode_class=decode_class(acc),
     )
 
 
@@ -172,7 +244,8 @@ def generic_gpu_pool(count: int, memory_gb: float) -> Pool:
         max(0.5, memory_gb - GPU_RESERVE_GB),
         GENERIC_GPU_BW_GB_S,
         None,
-        GPU_BW_EFFICIENCY,
+        class_efficiency("gpu"),
+        decode_class="gpu",
         assumptions=[
             f"An unnamed {memory_gb:g} GB GPU: speed figured at {GENERIC_GPU_BW_GB_S:g} GB/s "
             "(a mid-range card); name the card for a tighter figure."
@@ -193,7 +266,8 @@ def apple_generic_pool(unified_gb: float) -> Pool:
         unified_gb * share,
         bw,
         None,
-        apple_efficiency(bw),
+        class_efficiency("apple"),
+        decode_class="apple",
         assumptions=[
             f"Apple chip not named: speed figured at {bw:g} GB/s ({cls} class).",
             f"macOS lets the GPU use about {share:.0%} of {unified_gb:g} GB unified memory by "
@@ -242,6 +316,7 @@ class Footprint:
     kv_gb: float
     compute_gb: float  # activations / compute buffer
     layers: int
+    weight_bits: float = 16.0  # bits per weight of the format (sets the decode format factor)
 
     @property
     def total_gb(self) -> float:
@@ -260,13 +335,25 @@ def footprint(spec: ModelSpec, dtype: str, kv_dtype: str, context: int, batch: i
     kv = kv_layout(spec, bytes_per_param(kv_dtype)).bytes_for(context) * batch
     # llama.cpp-style compute buffer: one ubatch (512 tokens) of activations + logits.
     compute = activation_bytes(spec, min(512, context) * batch) + batch * spec.vocab_size * 4
-    return Footprint(weights / GB, embed / GB, kv / GB, compute / GB, spec.layers)
+    bits = bytes_per_param(dtype) * 8
+    return Footprint(weights / GB, embed / GB, kv / GB, compute / GB, spec.layers, bits)
 
 
 def bytes_per_token_gb(spec: ModelSpec, fp: Footprint, context: int) -> float:
     """GB read to decode one token: active weights + the KV cache at half the context."""
-    active_share = spec.active_b / spec.params_b
-    return fp.weights_gb * active_share + fp.kv_gb * 0.5
+    return weights_read_gb(spec, fp) + fp.kv_gb * 0.5
+
+
+def weights_read_gb(spec: ModelSpec, fp: Footprint) -> float:
+    """GB of weights one decode step reads: the active parameters only (MoE)."""
+    return fp.weights_gb * spec.active_b / spec.params_b
+
+
+def read_seconds(weights_gb: float, kv_gb: float, pool: Pool, bits: float, i: int = 0) -> float:
+    """Time to stream these bytes from ``pool`` at band point ``i`` (0 central, 1 low, 2 high):
+    weights at efficiency x format factor, the KV cache (16-bit) at the efficiency alone."""
+    bw = pool.bandwidth_gb_s * pool.efficiency[i]
+    return (weights_gb / pool.format_factor(bits) + kv_gb) / bw
 
 
 @dataclass(frozen=True)
@@ -295,23 +382,38 @@ def place(fp: Footprint, gpu: Pool | None, host: Pool | None) -> Placement:
     return Placement("does_not_fit", 0, fp.total_gb)
 
 
+def decode_parts(
+    fp: Footprint, gpu: Pool | None, host: Pool | None, p: Placement
+) -> list[tuple[float, Pool]]:
+    """(share of the bytes per token, pool) for each device a token's layers run on."""
+    if gpu is not None and gpu.kind != "cpu" and p.gpu_layers > 0:
+        share_gpu = p.gpu_layers / fp.layers
+        parts = [(share_gpu, gpu)]
+        if host is not None and p.gpu_layers < fp.layers:
+            parts.append((1 - share_gpu, host))
+        return parts
+    pool = host if host is not None else gpu
+    assert pool is not None
+    return [(1.0, pool)]
+
+
 def decode_tokens_per_s(
     spec: ModelSpec, fp: Footprint, context: int, gpu: Pool | None, host: Pool | None, p: Placement
 ) -> tuple[float, float, float]:
-    """(central, low, high) single-stream decode speed for placement ``p``."""
-    per_token = bytes_per_token_gb(spec, fp, context)
-    if gpu is not None and gpu.kind != "cpu" and p.gpu_layers > 0:
-        share_gpu = p.gpu_layers / fp.layers
-        parts = [(per_token * share_gpu, gpu)]
-        if host is not None and p.gpu_layers < fp.layers:
-            parts.append((per_token * (1 - share_gpu), host))
-    else:
-        pool = host if host is not None else gpu
-        assert pool is not None
-        parts = [(per_token, pool)]
+    """(central, low, high) single-stream decode speed for placement ``p``.
+
+    seconds per token = sum over devices of their bytes' read time (:func:`read_seconds`)
+    + the largest fixed per-token time among them; the band's low end takes the low
+    efficiency and the long fixed time, the high end the reverse."""
+    weights, kv = weights_read_gb(spec, fp), fp.kv_gb * 0.5
+    parts = decode_parts(fp, gpu, host, p)
     out = []
     for i in range(3):
-        seconds = sum(gb / (pool.bandwidth_gb_s * pool.efficiency[i]) for gb, pool in parts)
+        seconds = sum(
+            read_seconds(weights * share, kv * share, pool, fp.weight_bits, i)
+            for share, pool in parts
+        )
+        seconds += max(pool.fixed_s[i] for _, pool in parts)
         out.append(1 / seconds if seconds > 0 else math.inf)
     return out[0], out[1], out[2]
 
@@ -325,21 +427,22 @@ def batched_tokens_per_s(
     """(central, low, high) total decode tokens/s of ``batch`` streams decoded together on
     ``pool``, the model wholly in it; None when the batch's KV caches do not fit.
 
-    Each step reads the active weights once and every stream's KV cache, and does
-    2 x active params FLOPs per stream: step time = max(GB read / (bandwidth x eff),
-    2 N B / (peak x 0.4)); total = B / step time."""
+    Each step reads the active weights once and every stream's KV cache, does 2 x active
+    params FLOPs per stream, and pays the per-token fixed time once (one step, one graph):
+    step time = max(read time, 2 N B / (peak x prefill efficiency)) + fixed;
+    total = B / step time. At B = 1 this is the single-stream speed."""
     fp = footprint(spec, dtype, kv_dtype, context, batch)
     if fp.total_gb > pool.total_gb:
         return None
-    read_gb = bytes_per_token_gb(spec, fp, context)
+    weights, kv = weights_read_gb(spec, fp), fp.kv_gb * 0.5
     flops_s = (
-        2 * spec.active_b * 1e9 * batch / (pool.flops * pool.count * PREFILL_EFFICIENCY)
-        if pool.flops
+        2 * spec.active_b * 1e9 * batch / (pool.flops * pool.count * pool.prefill_efficiency)
+        if pool.flops and pool.prefill_efficiency
         else 0.0
     )
     out = []
-    for eff in pool.efficiency:
-        step = max(read_gb / (pool.bandwidth_gb_s * eff), flops_s)
+    for i in range(3):
+        step = max(read_seconds(weights, kv, pool, fp.weight_bits, i), flops_s) + pool.fixed_s[i]
         out.append(batch / step if step > 0 else math.inf)
     return out[0], out[1], out[2]
 
@@ -375,9 +478,10 @@ def batch_reaching(
 
 
 def prefill_tokens_per_s(spec: ModelSpec, pool: Pool | None) -> float | None:
-    if pool is None or pool.flops is None:
+    """Prompt tokens/s: prefill efficiency x peak FLOPS / (2 x active parameters)."""
+    if pool is None or pool.flops is None or not pool.prefill_efficiency:
         return None
-    return pool.flops * pool.count * PREFILL_EFFICIENCY / (2 * spec.active_b * 1e9)
+    return pool.flops * pool.count * pool.prefill_efficiency / (2 * spec.active_b * 1e9)
 
 
 @dataclass
@@ -487,8 +591,9 @@ def run_on_hardware(
 
     Example: Llama 2 70B in Q4_K_M (4.9 bits per weight) on 2 x RTX 3090: weights
     68.98e9 x 4.9 / 8 = 42.2 GB + KV 4,096 tokens x 327,680 B = 1.3 GB, against
-    2 x (24 - 0.8) = 46.4 GB usable -> fits; decode reads 42.9 GB per token at 936 GB/s x
-    0.65 -> about 14 tokens/s (layer split: the cards take turns).
+    2 x (24 - 0.8) = 46.4 GB usable -> fits; a token reads 42.2 GB of weights and 0.67 GB of
+    KV: 42.2 / (0.95 x 0.83 x 936 GB/s) + 0.67 / (0.95 x 936) + 1.3 ms fixed = 0.059 s ->
+    about 17 tokens/s (layer split: the cards take turns).
 
     ``memory_fraction`` is the share of each GPU the engine may take (vLLM
     --gpu-memory-utilization 0.5 on a 24 GB card: 12 GB for weights, cache and buffers).
@@ -643,15 +748,13 @@ def run_on_hardware(
         f"weights = {spec.params_b:g}e9 params x {bytes_per_param(dtype) * 8:.3g} bits / 8 "
         f"({dtype}{'; embeddings in 16 bits' if fp.embed_gb and _embed16(dtype) else ''})",
         f"KV cache = {context:,} tokens x {kv_layout(spec, bytes_per_param(kv_dt)).formula}",
-        "decode tokens/s = efficiency x bandwidth / GB read per token (active weights + KV)",
-        "offload: whole layers move to system RAM; time per token = sum of GB_i / bandwidth_i",
-        "prefill tokens/s = 0.4 x peak FLOPS / (2 x active params)",
+        *decode_formula(spec, fp, hw, placement),
     ]
     if "decode_batch_tokens_per_s" in values:
         formula.append(
-            "batch B: total tokens/s = B / max(GB read per step / (bandwidth x efficiency), "
-            "2 x active params x B / (0.4 x peak FLOPS)); a step reads the weights once and "
-            "every stream's KV cache"
+            "batch B: total tokens/s = B / (max(GB read per step / (bandwidth x efficiency), "
+            "2 x active params x B / (prefill efficiency x peak FLOPS)) + fixed per step); a "
+            "step reads the weights once and every stream's KV cache"
         )
     assumptions += [
         f"Weights in {dtype}, KV cache in {kv_dt}; batch {batch}"
@@ -734,6 +837,36 @@ def _batched(
     return values
 
 
+def decode_formula(spec: ModelSpec, fp: Footprint, hw: Hardware, p: Placement) -> list[str]:
+    """The speed formula lines with this hardware's fitted constants written out."""
+    lines = [
+        "decode seconds per token = weights GB / (efficiency x format factor x bandwidth) "
+        "+ KV GB / (efficiency x bandwidth) + fixed per-token time (kernel launches, sync, "
+        "sampling); layers on several devices add their byte times"
+    ]
+    if p.status != "does_not_fit":
+        weights, kv = weights_read_gb(spec, fp), fp.kv_gb * 0.5
+        for share, pool in decode_parts(fp, hw.gpu, hw.host, p):
+            lines.append(
+                f"{pool.label}: {weights * share:.3g} GB / ({pool.efficiency[0]:.2f} x "
+                f"{pool.format_factor(fp.weight_bits):.2f} x {pool.bandwidth_gb_s:g} GB/s)"
+                f" + {kv * share:.2g} GB KV + {pool.fixed_s[0] * 1000:.2g} ms fixed"
+                f" ({_class_note(pool)})"
+            )
+    main = hw.gpu if hw.gpu is not None and p.gpu_layers else hw.host
+    if main is not None and main.flops and main.prefill_efficiency:
+        lines.append(
+            f"prefill tokens/s = {main.prefill_efficiency:.2f} x peak FLOPS / (2 x active params)"
+        )
+    return lines
+
+
+def _class_note(pool: Pool) -> str:
+    if pool.decode_class not in DECODE_FITS:
+        return "CPU efficiency checked on llama.cpp#34; no fixed time fitted"
+    return f"{pool.decode_class} constants fitted to published llama.cpp runs"
+
+
 def _embed16(dtype: str) -> bool:
     fmt_ = weight_format(dtype)
     return bool(fmt_ and fmt_.embeddings_16bit)
@@ -783,7 +916,11 @@ def _values(
         pre = prefill_tokens_per_s(spec, main)
         if pre is not None:
             values["prefill_tokens_per_s"] = Quantity(
-                label="Prompt processing", value=pre, unit="tokens/s", low=pre * 0.5, high=pre * 1.5
+                label="Prompt processing",
+                value=pre,
+                unit="tokens/s",
+                low=pre * PREFILL_BAND[0],
+                high=pre * PREFILL_BAND[1],
             )
     values["bytes_per_token_gb"] = Quantity(
         label="Read per generated token", value=bytes_per_token_gb(spec, fp, context), unit="GB"

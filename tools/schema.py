@@ -434,3 +434,43 @@ class TrainingRun(_Row):
 class TrainingRunCatalog(_Row):
     schema_version: int
     runs: list[TrainingRun]
+
+
+class SpeedBenchmark(_Row):
+    """A published llama.cpp measurement: one model in one format on one device, batch 1.
+
+    ``tg_tokens_per_s`` is decode (``n_gen`` tokens generated from an empty context),
+    ``pp_tokens_per_s`` prompt processing (an ``n_prompt``-token prompt); each as the source
+    prints it, absent when the source has none."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._\-]*$")
+    model: str  # id in models.yaml
+    quant: str  # format key of advisor.tools.quant
+    bits_per_weight: float = Field(gt=1, le=32)
+    accelerator: str  # id in accelerators.yaml
+    backend: Literal["cuda", "rocm", "vulkan", "metal", "cpu"]
+    build: str | None = None
+    n_prompt: int | None = Field(default=None, gt=0, le=1_000_000)
+    n_gen: int | None = Field(default=None, gt=0, le=1_000_000)
+    tg_tokens_per_s: float | None = Field(default=None, gt=0, le=100_000)
+    pp_tokens_per_s: float | None = Field(default=None, gt=0, le=1_000_000)
+    provenance: Literal["primary", "transcription"]
+    note: str | None = None
+    as_of: dt.date
+    sources: list[Source] = Field(min_length=1)
+    split: Literal["fit", "heldout"]
+
+    @model_validator(mode="after")
+    def _measured(self) -> SpeedBenchmark:
+        if self.tg_tokens_per_s is None and self.pp_tokens_per_s is None:
+            raise ValueError("a benchmark needs tg_tokens_per_s, pp_tokens_per_s or both")
+        if self.tg_tokens_per_s is not None and self.n_gen is None:
+            raise ValueError("tg_tokens_per_s needs n_gen (tokens generated)")
+        if self.pp_tokens_per_s is not None and self.n_prompt is None:
+            raise ValueError("pp_tokens_per_s needs n_prompt (prompt tokens)")
+        return self
+
+
+class SpeedBenchmarkCatalog(_Row):
+    schema_version: int
+    benchmarks: list[SpeedBenchmark]

@@ -157,7 +157,10 @@ WEIGHT_FORMAT_RULES: tuple[tuple[str, str], ...] = (
     (r"\bgptq\b", "gptq"),
     (r"\bawq\b", "awq"),
     (r"\bnf4\b|\bbnb[ -]?4\s*-?bit\b|\bload_in_4bit\b|\bbitsandbytes\b.{0,20}\b4[ -]?bit\b", "nf4"),
-    (r"\bload_in_8bit\b|\bllm\.int8\b|\bbitsandbytes\b.{0,20}\b8[ -]?bit\b", "int8"),
+    (
+        r"\bload_in_8bit\b|\bllm\.int8\b|\bbitsandbytes\b.{0,20}\b8[ -]?bit\b|\beetq\b",
+        "int8",
+    ),
     (r"\bfp8\b|\bfloat8\b|\be4m3\b|\b8[- ]?bit float", "fp8"),
     (r"\bint8\b|\b8[- ]?bits?\b|\bw8a8\b", "int8"),
     (r"\bint4\b|\b4[- ]?bits?\b|\bw4a16\b", "int4"),
@@ -173,7 +176,11 @@ WEIGHT_FORMAT_RULES: tuple[tuple[str, str], ...] = (
         r"非量化|未量化|不量化",
         "fp16",
     ),
-    (r"\bfp16\b|\bfloat16\b|\bf16\b|\bhalf precision\b|\b16[- ]?bits?\b", "fp16"),
+    (
+        r"\bfp16\b|\bfloat16\b|\bf16\b|\bhalf precision\b|\b16[- ]?bits?\b|"
+        r"--dtype[= ]half\b|\bdtype=[\"']?half\b",
+        "fp16",
+    ),
     (r"\bfp32\b|\bfloat32\b|\bfull precision\b", "fp32"),
     # "each parameter uses 4 bytes", "2 bytes per parameter"
     (
@@ -314,7 +321,8 @@ APPLE_CUES = (
 _APPLE_RE = re.compile(APPLE_CUES, re.I)
 CPU_ONLY_RULES = (
     r"\bcpu[- ]only\b|\bonly (?:a |the |my )?cpu\b|\bno (?:dedicated )?gpu\b|"
-    r"\bwithout (?:a |any )?gpu\b|"
+    r"\bwithout (?:a |any )?gpu\b|\b(?:don'?t|do not|doesn'?t|does not) have (?:a |any )?"
+    r"(?:dedicated |discrete )?(?:gpu|graphics card)\b|\bno (?:dedicated |discrete )?graphics\b|"
     r"\bon (?:the |my |a )?cpu\b|\bjust (?:the |my |a )?cpu\b|\bcpu inference\b|"
     r"\b(?:no|without) (?:a )?graphics card\b|\bcpu (?:instance|server|machine|node|box)s?\b",
 )

@@ -218,6 +218,9 @@ ROUTES = [
         {"context_tokens": 131072, "context_needed": True},
     ),
     ("Llama-2-7B-32K-Instruct-GPTQ on 8GB", {"context_tokens": 32768, "context_needed": None}),
+    ("I don't have a GPU, only 32GB RAM. Can I run llama 3.1 8b?", {"cpu_only": True}),
+    ("vllm serve ... --dtype half on a V100", {"dtype": "fp16"}),
+    ("TGI with --quantize eetq", {"dtype": "int8"}),
     # counts as people write them
     ("triple 3090 build, can it run 70b?", {"accelerator": "rtx-3090", "num_accelerators": 3}),
     ("a 4-GPU A10G server for llama 70b", {"accelerator": "a10g", "num_accelerators": 4}),

@@ -223,9 +223,11 @@ def catalog_list(
         table.add_column(c, no_wrap=c in ("id", "name", "provider"))
     for r in rows:
         data = r.model_dump()
-        if key == "instances":
+        if key == "instances" and r.prices:
             data["on_demand"] = r.prices[0].on_demand_usd_per_hour
             data["region"] = r.prices[0].region
+        elif key == "instances":
+            data["region"] = f"retired {r.retired_on}" if r.is_retired else "not priced"
         table.add_row(*["" if data.get(c) is None else str(data.get(c)) for c in cols])
     wide = Console(soft_wrap=True, width=max(out.width, 180))
     wide.print(table)

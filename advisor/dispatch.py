@@ -64,6 +64,8 @@ def _instance_for(cat: Catalog, accelerator: str, provider: str | None) -> tuple
     for inst in cat.instances:
         if inst.accelerator != accelerator or (provider and inst.provider != provider):
             continue
+        if not inst.prices:  # a retired size: nothing to rent
+            continue
         price = inst.prices[0]
         if price.price_basis != "on_demand":
             continue

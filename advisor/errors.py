@@ -16,6 +16,7 @@ from advisor.tools.errors import (
     CatalogError,
     FeedError,
     InvalidInputError,
+    NoPriceError,
     UnknownNameError,
 )
 
@@ -46,5 +47,6 @@ __all__ = [
     "IndexUnavailableError",
     "IndexWriteError",
     "InvalidInputError",
+    "NoPriceError",
     "UnknownNameError",
 ]

@@ -328,7 +328,9 @@ ROUTES = [
     ("fastchat+vLLM serving qwen 14b on 8*4090", {"engine": "vllm", "num_accelerators": 8}),
     ("No Option for Regional CPU core Increase", {"provider": "azure"}),
     # a size the catalog lacks is not swapped for another size of the family
-    ("VcpuLimitExceeded when I start a g5.2xlarge", {"instance": None, "provider": "aws"}),
+    # (m7i.2xlarge: a real size of the catalogued m7i family that the catalog does not carry)
+    ("VcpuLimitExceeded when I start a m7i.2xlarge", {"instance": None, "provider": "aws"}),
+    ("VcpuLimitExceeded when I start a g5.2xlarge", {"instance": "g5.2xlarge", "provider": "aws"}),
     ("what does a g5.12xlarge cost per hour?", {"instance": "g5.12xlarge", "provider": "aws"}),
     # DeepSpeed settings; a job's memory per GPU is not the card's; "9708M total params"
     (

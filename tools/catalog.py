@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, HttpUrl, ValidationError
 
 from .errors import CatalogError, UnknownNameError
 from .schema import (
@@ -33,6 +33,7 @@ from .schema import (
     OnPremCatalog,
     OnPremServer,
     Region,
+    Source,
     SpeedBenchmarkCatalog,
     StorageCatalog,
     TrainingRunCatalog,
@@ -92,11 +93,40 @@ class Catalog:
         return prov
 
     def instance(self, provider: str | None, name: str) -> Instance:
+        """A catalogued instance by name or alias; SageMaker ``ml.*`` names (or provider
+        ``sagemaker``) give the EC2 instance's hardware without its prices."""
+        prov = _PROVIDER_ALIASES.get(_norm(provider), _norm(provider)) if provider else None
+        if prov in _SAGEMAKER or (prov in (None, "aws") and _is_sagemaker_name(name)):
+            return self.sagemaker_instance(name)
         pool: Sequence[Instance] = self.instances
-        if provider:
-            prov = self.provider_id(provider)
+        if prov:
             pool = [i for i in self.instances if i.provider == prov]
-        return _lookup("instance", name, pool, _instance_keys)
+            if not pool:
+                providers = sorted({i.provider for i in self.instances})
+                raise UnknownNameError("provider", str(provider), providers)
+        try:
+            return _lookup("instance", name, pool, _instance_keys)
+        except UnknownNameError as exc:
+            raise _family_error(name, pool) or exc from None
+
+    def sagemaker_instance(self, name: str) -> Instance:
+        """``ml.g5.2xlarge`` (or ``g5.2xlarge`` asked of SageMaker): the hardware of EC2
+        g5.2xlarge, with no prices. SageMaker bills its own rates, which are not catalogued;
+        EC2's are never passed off as SageMaker's. Only a catalogued EC2 size's exact name
+        resolves: a prefix or family name gets a did-you-mean, never another size."""
+        if not isinstance(name, str) or not name.strip():
+            raise UnknownNameError("SageMaker instance", str(name), [])
+        ec2_name = _SAGEMAKER_PREFIX.sub("", name.strip())
+        pool = [i for i in self.instances if i.provider == "aws" and i.hardware_of is None]
+        exact = {_norm(i.name): i for i in pool}
+        hit = exact.get(_norm(ec2_name))
+        if hit is None:
+            try:
+                near = [_lookup("instance", ec2_name, pool, _instance_keys).name]
+            except UnknownNameError as exc:
+                near = [s for s in exc.suggestions if _norm(s) in exact]
+            raise UnknownNameError("SageMaker instance", name, [f"ml.{n}" for n in near])
+        return _sagemaker_row(hit)
 
     def server(self, name: str) -> OnPremServer:
         return _lookup("server", name, self.onprem.servers, _server_keys)
@@ -125,6 +155,78 @@ _PROVIDER_ALIASES = {
     "cw": "coreweave",
     "nebiusai": "nebius",
 }
+
+
+# Amazon SageMaker names EC2 hardware "ml.<instance type>" and prices it on its own.
+_SAGEMAKER = {"sagemaker", "amazonsagemaker", "awssagemaker"}
+_SAGEMAKER_PREFIX = re.compile(r"^ml[.\-_ ]", re.I)
+SAGEMAKER_PRICING = Source(
+    title="Amazon SageMaker AI pricing (per-instance rates differ from EC2's)",
+    url=HttpUrl("https://aws.amazon.com/sagemaker/pricing/"),
+)
+
+
+_FAMILY_WORDS = re.compile(r"(?:series|family|sizes?|vms?|instances?)$")
+
+
+def _family_error(name: str, pool: Sequence[Instance]) -> UnknownNameError | None:
+    """A family named where a size is wanted ("NC series", "NCv3", "g5 family"): list its
+    sizes and ask for one, rather than pick a size. Retired sizes are marked."""
+    if not isinstance(name, str):
+        return None
+    typed = _norm(name)
+    wanted = _FAMILY_WORDS.sub("", typed)
+    if len(wanted) < 2:
+        return None
+    # the family as named, then, when it is one or the words say "series", the families it
+    # heads ("NC series": NC, NCv2, NCv3, NCasT4_v3, ...)
+    exact = [i for i in pool if _norm(i.family) == wanted]
+    wider = []
+    if exact or wanted != typed:
+        wider = [i for i in pool if _norm(i.family).startswith(wanted) and i not in exact]
+    rows = exact + wider
+    if not rows:
+        return None
+    labels = [f"{i.name} (retired)" if i.is_retired else i.name for i in rows]
+    return UnknownNameError(
+        "instance",
+        name,
+        [i.name for i in rows][:8],
+        hint=f"{name!r} names a family, not one size: {', '.join(labels[:8])}"
+        + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
+        + ". Name the size.",
+    )
+
+
+def _is_sagemaker_name(name: object) -> bool:
+    return isinstance(name, str) and bool(_SAGEMAKER_PREFIX.match(name.strip()))
+
+
+def _sagemaker_row(ec2: Instance) -> Instance:
+    """The SageMaker ``ml.*`` name of an EC2 instance: same hardware, no prices."""
+    gpus = f"{ec2.accelerator_count} x {ec2.accelerator}" if ec2.accelerator else "no accelerator"
+    data = ec2.model_dump(mode="json")
+    data.update(
+        name=f"ml.{ec2.name}",
+        family=f"ml.{ec2.family}",
+        aliases=[],
+        prices=[],
+        available_regions=[],
+        price_history=[],
+        successors=[],
+        hardware_of=ec2.name,
+        sources=[*data["sources"], SAGEMAKER_PRICING.model_dump(mode="json")],
+        notes=(
+            f"Amazon SageMaker's name for the hardware of EC2 {ec2.name} ({gpus}, "
+            f"{ec2.vcpus} vCPUs, {ec2.ram_gb:g} GiB). SageMaker bills its own per-instance "
+            "rates, which differ from EC2's and are not catalogued, so this row has no prices "
+            "(EC2's are not SageMaker's). Where SageMaker offers it is not catalogued either."
+            if ec2.ram_gb is not None
+            else f"Amazon SageMaker's name for the hardware of EC2 {ec2.name} ({gpus}). "
+            "SageMaker bills its own rates, which are not catalogued: this row has no prices."
+        ),
+    )
+    return Instance.model_validate(data)
 
 
 def _norm(text: str) -> str:
@@ -276,6 +378,7 @@ def _cross_check(
     # An announced part is not shipping: no instance or server can carry it.
     announced = {a.id for a in accs.accelerators if a.is_announced}
     region_ids = {(r.provider, r.id) for r in insts.regions}
+    by_name = {(i.provider, i.name): i for i in insts.instances}
     for inst in insts.instances:
         label = f"instances-{inst.provider}.yaml: {inst.name}"
         if inst.accelerator is not None and inst.accelerator not in acc_ids:
@@ -299,6 +402,14 @@ def _cross_check(
                 raise CatalogError(
                     f"{label}, field available_regions: {region!r} is not in regions"
                 )
+        for field, names in (("successors", inst.successors), ("hardware_of", [inst.hardware_of])):
+            for other in names:
+                target = by_name.get((inst.provider, other)) if other else None
+                if other and (target is None or target.is_retired):
+                    raise CatalogError(
+                        f"{label}, field {field}: {other!r} is not a catalogued, available "
+                        f"{inst.provider} instance"
+                    )
     for n, server in enumerate(onprem.servers):
         if server.accelerator not in acc_ids:
             raise CatalogError(

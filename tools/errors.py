@@ -46,6 +46,19 @@ class UnknownNameError(AdvisorError, LookupError):
         return f"{self.message} {hint[:1].upper()}{hint[1:]}"
 
 
+class NoPriceError(AdvisorError, LookupError):
+    """A catalogued instance with no price to give: a retired size, or another service's name
+    for an instance's hardware (SageMaker ``ml.*``), whose own rates are not catalogued.
+
+    Never answered with another instance's price: ``hint`` names what can be priced instead.
+    """
+
+    def __init__(self, instance: str, reason: str, *, hint: str | None = None) -> None:
+        self.instance = instance
+        self.reason = reason
+        super().__init__(f"No price for {instance}: {reason}", hint=hint)
+
+
 class CatalogError(AdvisorError):
     """A catalog file is missing or malformed: a hard error naming file, row and field."""
 

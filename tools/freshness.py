@@ -145,7 +145,8 @@ def check_file(path: Path, today: dt.date) -> FileReport:
                 row=label,
                 as_of=as_of,
                 age_days=(today - as_of).days,
-                is_price=key in PRICE_FILES,
+                # a retired instance has no price to go stale: a spec row, like an accelerator
+                is_price=key in PRICE_FILES and not getattr(row, "is_retired", False),
                 sources=n_sources,
             )
         )

@@ -270,6 +270,9 @@ def _compare(inst: Instance, row: FeedRow, date: dt.date) -> PriceDiff | Skip:
     """One feed row against the catalogued instance: a diff, or a skip with the reason."""
     if row.on_demand is None:
         return Skip(row.instance_type, "no on-demand price in the feed", row.region, row.line)
+    if inst.is_retired or not inst.prices:
+        why = f"retired on {inst.retired_on}" if inst.is_retired else "not priced in the catalog"
+        return Skip(row.instance_type, f"{why}: it takes no prices", row.region, row.line)
     if row.on_demand > 1000:
         return Skip(row.instance_type, "above the catalog's $1000/h bound", row.region, row.line)
     given = {f: v for f in FIELDS if (v := getattr(row, f)) is not None}

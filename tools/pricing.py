@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import InvalidInputError, UnknownNameError
+from .errors import InvalidInputError, NoPriceError, UnknownNameError
 from .schema import Instance, RegionPrice
 
 PRICING_MODELS = ("on_demand", "spot", "commit_1y", "commit_3y")
@@ -25,7 +25,13 @@ class Price:
 
 
 def price_in_region(inst: Instance, region: str | None = None) -> RegionPrice:
-    """The price row for ``region`` (default: the first, a US region)."""
+    """The price row for ``region`` (default: the first, a US region).
+
+    A retired size or a SageMaker name has no price: NoPriceError says why, and never
+    answers with another instance's price.
+    """
+    if not inst.prices:
+        raise no_price(inst)
     if region is None:
         return inst.prices[0]
     wanted = region.strip().lower()
@@ -61,3 +67,24 @@ def get_price(inst: Instance, region: str | None = None, pricing: str = "on_dema
             hint="use on_demand" + (f" or {', '.join(offered)}." if offered else "."),
         )
     return Price(inst, row.region, key, value, row)
+
+
+def no_price(inst: Instance) -> NoPriceError:
+    """Why ``inst`` has no price, and what can be priced instead."""
+    if inst.hardware_of is not None:
+        return NoPriceError(
+            inst.name,
+            f"its service bills its own rates, which are not catalogued; the hardware is "
+            f"{inst.provider} {inst.hardware_of}, whose price is not this one.",
+            hint=f"see the service's pricing page, or price the instance {inst.hardware_of} "
+            "itself (a different product with a different price).",
+        )
+    if inst.is_retired:
+        moves = ", ".join(inst.successors)
+        return NoPriceError(
+            inst.name,
+            f"{inst.provider} retired it on {inst.retired_on}; it cannot be rented any more.",
+            hint=(f"its provider points to: {moves}." if moves else None)
+            or "pick a current instance.",
+        )
+    return NoPriceError(inst.name, "no price is catalogued.")

@@ -45,7 +45,8 @@ class CatalogRef(BaseModel):
     row: str
     as_of: dt.date
     sources: list[Source]
-    status: str | None = None  # an accelerator's status ("ga", "announced")
+    # an accelerator's status ("ga", "announced") or an instance's ("available", "retired")
+    status: str | None = None
 
 
 class Alternative(BaseModel):
@@ -68,12 +69,12 @@ class ToolResult(BaseModel):
 
     @model_validator(mode="after")
     def _flag_announced(self) -> ToolResult:
-        """Every result that reads an announced (not shipping) part says so."""
+        """Every result that reads an announced (not shipping) part or a retired instance
+        says so."""
         for r in self.refs:
-            if r.status == "announced":
-                note = announced_warning(r.row)
-                if note not in self.warnings:
-                    self.warnings.append(note)
+            note = {"announced": announced_warning, "retired": retired_warning}.get(r.status or "")
+            if note is not None and note(r.row) not in self.warnings:
+                self.warnings.append(note(r.row))
         return self
 
     def __getitem__(self, key: str) -> float:
@@ -170,6 +171,13 @@ def announced_warning(row: str) -> str:
     return (
         f"{row} is announced, not shipping: its figures are the vendor's announced targets "
         "and it cannot be rented or bought yet."
+    )
+
+
+def retired_warning(row: str) -> str:
+    return (
+        f"{row} is retired: its provider no longer offers it, so it cannot be rented; its "
+        "figures describe the hardware it had."
     )
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 
 class _Row(BaseModel):
@@ -141,6 +141,13 @@ class PriceChange(_Row):
     commit_3y_usd_per_hour: float | None = Field(default=None, gt=0, le=1000)
 
 
+# "available": rentable today. "retired": the provider has ended the size (``retired_on``); the
+# row keeps its hardware so that a question about it is answered "retired", never "unknown"
+# and never with another size swapped in. A retired row has no current prices (its last
+# published price, where a source gave one, is in ``price_history``).
+InstanceStatus = Literal["available", "retired"]
+
+
 class Instance(_Sourced):
     """A cloud instance type (or TPU slice) with its prices by region."""
 
@@ -156,14 +163,44 @@ class Instance(_Sourced):
     network_gbps: float | None = Field(default=None, gt=0, le=100000)
     local_storage_gb: float = Field(default=0, ge=0)
     local_storage_type: Literal["nvme", "ssd", "hdd", "none"] = "none"
-    prices: list[RegionPrice] = Field(min_length=1)
+    # at least one for an available row; none for a retired row or a hardware_of row
+    prices: list[RegionPrice] = Field(default_factory=list)
     available_regions: list[str] = Field(default_factory=list)
     price_history: list[PriceChange] = Field(default_factory=list)
+    status: InstanceStatus = "available"
+    # the day the provider ended the size, as precise as the source gives it
+    retired_on: str | None = Field(default=None, pattern=_PARTIAL_DATE)
+    # catalogued sizes of the same provider that the provider names as the move off this one
+    successors: list[str] = Field(default_factory=list)
+    # set only on rows made at lookup time for another service's name of this hardware
+    # (SageMaker ``ml.g5.2xlarge`` -> EC2 ``g5.2xlarge``): the instance whose hardware it is.
+    # Such a row carries no prices: the service bills its own rates, not the instance's.
+    hardware_of: str | None = None
+
+    @field_validator("retired_on", mode="before")
+    @classmethod
+    def _day_as_text(cls, value: object) -> object:
+        # YAML reads an unquoted 2023-09-06 as a date; keep the partial-date text form
+        return value.isoformat() if isinstance(value, dt.date) else value
 
     @model_validator(mode="after")
     def _accelerator_count_consistent(self) -> Instance:
         if (self.accelerator is None) != (self.accelerator_count == 0):
             raise ValueError("accelerator and accelerator_count must both be set or both empty")
+        if self.status == "retired":
+            if self.retired_on is None:
+                raise ValueError("a retired instance needs retired_on (the date it ended)")
+            if self.prices or self.available_regions:
+                raise ValueError(
+                    "a retired instance has no current prices or regions: move the last price "
+                    "to price_history"
+                )
+        elif self.retired_on is not None:
+            raise ValueError("retired_on is set but status is not 'retired'")
+        if self.hardware_of is not None and self.prices:
+            raise ValueError("a hardware_of row carries no prices of its own")
+        if self.status == "available" and self.hardware_of is None and not self.prices:
+            raise ValueError("an available instance needs at least one price")
         urls = {str(s.url) for s in self.sources}
         for price in self.prices:
             if price.source_url is not None and str(price.source_url) not in urls:
@@ -171,6 +208,10 @@ class Instance(_Sourced):
                     f"prices ({price.region}): source_url {price.source_url} is not in sources"
                 )
         return self
+
+    @property
+    def is_retired(self) -> bool:
+        return self.status == "retired"
 
 
 AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
@@ -347,6 +388,7 @@ __all__ = [
     "ElectricityRate",
     "Instance",
     "InstanceCatalog",
+    "InstanceStatus",
     "Model",
     "ModelCatalog",
     "NetworkOption",

@@ -520,6 +520,8 @@ class Router:
         if inst:
             provider, name = inst[0].split("/", 1)
             spec.instance, spec.provider = name, provider
+            if provider == "aws" and re.search(rf"\bml\.{re.escape(name.lower())}\b", text):
+                spec.instance = f"ml.{name}"  # SageMaker's name: the hardware, not EC2's price
             sized = _INSTANCE_SHAPE.search(text)
             if sized and _norm(sized.group(0)) not in self._insts:
                 # "g5.2xlarge" is not the catalogued g5.48xlarge: never swap in another size

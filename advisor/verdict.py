@@ -602,8 +602,29 @@ def _options(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
     return Verdict(text[0].upper() + text[1:], "info", key_numbers(best[0]))
 
 
+RETIRED_RE = re.compile(r"^(\S+) is retired: ")
+
+
 def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
-    """The verdict for ``spec.kind`` from the first result that answers it, or None."""
+    """The verdict for ``spec.kind`` from the first result that answers it, or None; a retired
+    instance is said first ("Standard_NC6 is retired ...; on the hardware it had: ...")."""
+    v = _compose(spec, results)
+    if v is None:
+        return None
+    for r in results:
+        for w in r.warnings:
+            if (m := RETIRED_RE.match(w)) and m.group(1) not in v.text[:80]:
+                text = f"{m.group(1)} is retired and cannot be rented now; on the hardware it had: "
+                return Verdict(
+                    text + v.text[0].lower() + v.text[1:],
+                    v.answer,
+                    v.key_numbers,
+                    v.troubleshooting,
+                )
+    return v
+
+
+def _compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
     if spec.kind == "choose" and spec.options and len(results) >= 2:
         compared = _options(spec, results)
         if compared is not None:

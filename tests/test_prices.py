@@ -61,3 +61,27 @@ def test_spot_prices_and_bad_input(catalog):
         gpu_prices("h20x", catalog=catalog)
     with pytest.raises(UnknownNameError):
         gpu_prices("h100", provider="hetzner", catalog=catalog)
+
+
+def test_a_retired_instance_says_so_and_names_no_price(catalog):
+    inst = catalog.instance("azure", "Standard_NC6")
+    assert inst.is_retired
+    r = gpu_prices(instance="Standard_NC6", provider="azure", catalog=catalog)
+    assert f"was retired by azure on {inst.retired_on}" in r.headline
+    assert "$" not in r.headline and not r.values
+
+
+def test_a_sagemaker_name_never_gets_the_ec2_price_as_its_own(catalog):
+    r = gpu_prices(instance="ml.g4dn.2xlarge", provider="aws", catalog=catalog)
+    ec2 = catalog.instance("aws", "g4dn.2xlarge").prices[0].on_demand_usd_per_hour
+    assert "not SageMaker's rate" in r.headline
+    assert r["ec2_usd_per_hour"] == pytest.approx(ec2)
+    assert "usd_per_hour" not in r.values and "monthly_usd" not in r.values
+
+
+def test_the_router_keeps_the_sagemaker_name(catalog):
+    from advisor.route import Router
+
+    spec = Router(catalog).route("how can we deploy a quantized model on ml.g4dn.2xlarge?")
+    assert spec.instance == "ml.g4dn.2xlarge" and spec.provider == "aws"
+    assert Router(catalog).route("g4dn.2xlarge price").instance == "g4dn.2xlarge"

@@ -443,3 +443,14 @@ def test_a_needed_context_that_only_fits_shorter_is_a_no(catalog):
     assert needed.text.startswith("No, not with a 131,072-token context:")
     default = compose(WorkloadSpec(kind="fit", dtype="q4_k_m", context_tokens=131072), [r])
     assert default is not None and default.answer == "yes_with_changes"
+
+
+def test_a_retired_instance_is_said_first(catalog):
+    from advisor.tools.memory import inference_memory
+
+    r = inference_memory(
+        "llama 2 7b", dtype="int8", instance="Standard_NC6", provider="azure", catalog=catalog
+    )
+    v = compose(WorkloadSpec(kind="fit", dtype="int8"), [r])
+    assert v is not None
+    assert v.text.startswith("Standard_NC6 is retired and cannot be rented now;")

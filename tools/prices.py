@@ -13,7 +13,7 @@ import re
 from . import checks
 from .catalog import Catalog, load_catalog
 from .errors import InvalidInputError
-from .pricing import HOURS_PER_MONTH, PRICING_MODELS
+from .pricing import HOURS_PER_MONTH, PRICING_MODELS, no_price
 from .result import Quantity, ToolResult, fmt, ref, stale_warnings
 from .schema import Instance, RegionPrice
 
@@ -31,6 +31,49 @@ def _price(row: RegionPrice, pricing: str) -> float | None:
         return row.on_demand_usd_per_hour
     value = getattr(row, f"{pricing}_usd_per_hour")
     return float(value) if value is not None else None
+
+
+def _unpriced(inst: Instance, cat: Catalog) -> ToolResult:
+    """A named instance with no price of its own: retired, or another service's name for an
+    EC2 size (SageMaker ``ml.*``). Says why, and what can be priced instead."""
+    why = no_price(inst)
+    gpus = (
+        f"{inst.accelerator_count} x {cat.accelerator(inst.accelerator).name}"
+        if inst.accelerator
+        else "no accelerator"
+    )
+    values: dict[str, Quantity] = {}
+    refs = [ref("instances", inst)]
+    if inst.hardware_of is not None:
+        ec2 = cat.instance(inst.provider, inst.hardware_of)
+        row = ec2.prices[0]
+        values["ec2_usd_per_hour"] = Quantity(
+            label=f"EC2 {ec2.name} on-demand ({row.region}), not the SageMaker rate",
+            value=row.on_demand_usd_per_hour,
+            unit="$/h",
+        )
+        refs.append(ref("instances", ec2))
+        headline = (
+            f"{inst.name} ({gpus}) is SageMaker's name for the hardware of EC2 {ec2.name}; "
+            f"SageMaker bills its own rates, which are not catalogued. For reference, EC2 "
+            f"{ec2.name} itself is {fmt(row.on_demand_usd_per_hour, '$')} per hour on demand "
+            f"in {row.region} (as of {row.as_of or ec2.as_of}), not SageMaker's rate."
+        )
+    else:
+        moves = ", ".join(inst.successors)
+        headline = (
+            f"{inst.name} ({gpus}) was retired by {inst.provider} on {inst.retired_on}: it "
+            "cannot be rented any more, so it has no current price"
+            + (f"; its provider points to {moves}." if moves else ".")
+        )
+    return ToolResult(
+        tool="gpu_prices",
+        headline=headline,
+        inputs={"instance": inst.name, "provider": inst.provider},
+        values=values,
+        assumptions=[why.message],
+        refs=refs,
+    )
 
 
 def gpu_prices(
@@ -68,6 +111,8 @@ def gpu_prices(
     if instance:
         named_instance = cat.instance(provider, instance)
         pool = [named_instance]
+        if not named_instance.prices:
+            return _unpriced(named_instance, cat)
     elif provider:
         prov = cat.provider_id(provider)
         pool = [i for i in pool if i.provider == prov]

@@ -130,6 +130,9 @@ def gpu_prices(
         )
         pool = [i for i in pool if i.accelerator in ids]
         label = acc.name if len(ids) == 1 else f"any {family.upper()} variant"
+    if accelerator is None and named_instance is None:
+        # "the cheapest GPU instance": GPUs, not Inferentia, Trainium or TPU slices
+        pool = [i for i in pool if i.accelerator and cat.accelerator(i.accelerator).kind == "gpu"]
     if want_n is not None and named_instance is None:
         sized = [i for i in pool if i.accelerator_count == want_n]
         pool = sized or pool

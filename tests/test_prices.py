@@ -85,3 +85,13 @@ def test_the_router_keeps_the_sagemaker_name(catalog):
     spec = Router(catalog).route("how can we deploy a quantized model on ml.g4dn.2xlarge?")
     assert spec.instance == "ml.g4dn.2xlarge" and spec.provider == "aws"
     assert Router(catalog).route("g4dn.2xlarge price").instance == "g4dn.2xlarge"
+
+
+def test_with_no_card_named_only_gpus_are_listed(catalog):
+    r = gpu_prices(provider="aws", top=50, catalog=catalog)
+    kinds = {
+        catalog.accelerator(catalog.instance("aws", row["instance"]).accelerator).kind
+        for row in r.table or []
+    }
+    assert kinds == {"gpu"}
+    assert "Cheapest on-demand GPU instance on aws" in r.headline

@@ -93,6 +93,9 @@ class WorkloadSpec(BaseModel):
     options: list[tuple[str, int]] | None = Field(
         default=None, description="accelerators compared ('2x 3090 vs a 4090'): (id, count)"
     )
+    reports_slow: bool | None = Field(
+        default=None, description="the user says it runs slowly ('too slow', 'is it normal?')"
+    )
     context_needed: bool | None = Field(
         default=None, description="the context is a requirement ('to support 128K context')"
     )
@@ -902,6 +905,8 @@ class Router:
             spec.method = spec.method or "lora"
         if spec.kind == "speed" and spec.tokens_per_s is not None:
             spec.observed_tokens_per_s, spec.tokens_per_s = spec.tokens_per_s, None
+        if spec.kind in ("speed", "troubleshoot") and understand.reports_slow(text):
+            spec.reports_slow = True
         if (
             spec.method == "lora"
             and spec.workload in ("inference", "batch_inference")

@@ -883,6 +883,19 @@ def node_gpu_count(text: str) -> int | None:
     return None
 
 
+SLOW_RE = re.compile(
+    r"\b(?:so|too|very|extremely|really|super|painfully|unusably) slow\b|\bslower than\b|"
+    r"\bis (?:it|this|that) normal\b|\bslow (?:generation|inference|response|speed)\b|"
+    r"\b(?:takes|taking) (?:forever|ages|minutes)\b|很慢|太慢",
+    re.I,
+)
+
+
+def reports_slow(text: str) -> bool:
+    """The user complains of slowness ("the response is too slow, is it normal?")."""
+    return bool(SLOW_RE.search(text))
+
+
 # Words before a card that make it the one asked about when several are named.
 COMPARES_RE = re.compile(
     r"\b(?:differences?|compare[ds]?|comparing|comparison|faster|slower|better|worse|"

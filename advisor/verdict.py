@@ -249,6 +249,13 @@ def _speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
         pre = _q(r, "prefill_tokens_per_s")
         pre_txt = f"; prompt processing about {fmt(float(pre.value), 'tokens/s')}" if pre else ""
         text = f"Expect {expect} for one stream of {model} in {dtype} on {hw}{where}{pre_txt}."
+        if spec.reports_slow:
+            # "it is too slow, is that normal?" with no figure: what to compare, and the usual
+            # reasons for far less
+            cause = (
+                "part of the model runs from system RAM" if offload else _slow_causes(spec, dtype)
+            )
+            text += f" If you see far less: {cause}."
         return Verdict(text, "info", nums)
     low = speed.low if speed.low is not None else float(speed.value)
     high = speed.high if speed.high is not None else float(speed.value)

@@ -221,6 +221,8 @@ ROUTES = [
     ("I don't have a GPU, only 32GB RAM. Can I run llama 3.1 8b?", {"cpu_only": True}),
     ("vllm serve ... --dtype half on a V100", {"dtype": "fp16"}),
     ("TGI with --quantize eetq", {"dtype": "int8"}),
+    ("llama 2 7b on my 4090 is too slow, is it normal?", {"reports_slow": True}),
+    ("how fast is llama 2 7b on a 4090?", {"reports_slow": None}),
     # counts as people write them
     ("triple 3090 build, can it run 70b?", {"accelerator": "rtx-3090", "num_accelerators": 3}),
     ("a 4-GPU A10G server for llama 70b", {"accelerator": "a10g", "num_accelerators": 4}),

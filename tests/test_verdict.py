@@ -454,3 +454,12 @@ def test_a_retired_instance_is_said_first(catalog):
     v = compose(WorkloadSpec(kind="fit", dtype="int8"), [r])
     assert v is not None
     assert v.text.startswith("Standard_NC6 is retired and cannot be rented now;")
+
+
+def test_a_slowness_complaint_without_a_figure_gets_the_usual_causes(catalog):
+    r = run_on_hardware("llama 2 7b", dtype="q4_k_m", accelerator="rtx-4090", catalog=catalog)
+    plain = compose(WorkloadSpec(kind="speed", dtype="q4_k_m"), [r])
+    slow = compose(WorkloadSpec(kind="speed", dtype="q4_k_m", reports_slow=True), [r])
+    assert plain is not None and slow is not None
+    assert "If you see far less" not in plain.text
+    assert slow.text.startswith(plain.text) and "-ngl" in slow.text

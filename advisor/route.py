@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from advisor import understand
+from advisor.errors import AdvisorError
 from advisor.tools.catalog import Catalog, _norm
 from advisor.tools.schema import Model
 from advisor.understand import QuestionKind, Workload
@@ -774,6 +775,20 @@ class Router:
         if spec.num_accelerators is None and not spec.accelerator:
             launched = understand.launch_gpu_count(text)  # "--tensor-parallel-size=4"
             spec.num_accelerators = launched if launched and launched > 1 else None
+        if (tpu := understand.tpu_slice(text)) is not None:
+            acc_id, chips, written = tpu
+            try:
+                spec.accelerator = self.catalog.accelerator(acc_id).id
+                spec.num_accelerators = chips
+                counts = "chips" if acc_id.endswith("e") else "TensorCores, two per chip"
+                spec.notes = [
+                    *(spec.notes or []),
+                    f"TPU {written.removeprefix('tpu').strip('- ')} read as {chips} chip"
+                    f"{'s' if chips > 1 else ''} of {self.catalog.accelerator(acc_id).name} "
+                    f"(the slice name counts {counts}).",
+                ]
+            except AdvisorError:
+                pass  # a TPU generation the catalog lacks (v2): left unread, never swapped
         if understand.cpu_only(text) and not spec.accelerator:
             spec.cpu_only = True
         if (spec.accelerator or spec.device_memory_gb) and understand.owned(text):

@@ -896,6 +896,27 @@ def reports_slow(text: str) -> bool:
     return bool(SLOW_RE.search(text))
 
 
+# Cloud TPU slice names: "v3-8" counts TensorCores on v2/v3/v4/v5p (two per chip) and chips
+# on v5e ("v5litepod-8") and v6e (Google Cloud TPU docs, "TPU versions").
+TPU_SLICE_RE = re.compile(r"\b(?:tpu[- ]?)?v([2-7])(e|p|litepod)?-(\d{1,4})\b", re.I)
+_CHIP_SUFFIX = {"e", "litepod"}
+
+
+def tpu_slice(text: str) -> tuple[str, int, str] | None:
+    """(accelerator id, chips, the slice as written) for a TPU slice name in a TPU question."""
+    if "tpu" not in text.lower():
+        return None
+    m = TPU_SLICE_RE.search(text)
+    if not m:
+        return None
+    gen, suffix, n = m.group(1), (m.group(2) or "").lower(), int(m.group(3))
+    variant = "e" if suffix in _CHIP_SUFFIX else suffix
+    chips = n if suffix in _CHIP_SUFFIX else max(1, n // 2)
+    if gen in ("5", "6") and not variant:
+        return None  # "v5-8" names no product
+    return f"tpu-v{gen}{variant}", chips, m.group(0)
+
+
 # Words before a card that make it the one asked about when several are named.
 COMPARES_RE = re.compile(
     r"\b(?:differences?|compare[ds]?|comparing|comparison|faster|slower|better|worse|"

@@ -536,3 +536,17 @@ def test_absurd_digit_runs_are_clipped_before_the_number_patterns(router):
     )
     spec = router.route("1" * 20000 + " tokens on 8x h100")
     assert spec.num_accelerators == 8
+
+
+@pytest.mark.parametrize(
+    ("question", "acc", "chips"),
+    [
+        ("TPU v3-8 is slower than my Titan V", "tpu-v3", 4),  # 8 TensorCores, two per chip
+        ("can I fine-tune llama 3 8b on a v4-8 TPU", "tpu-v4", 4),
+        ("gemma on a v6e-16 TPU slice", "tpu-v6e", 16),  # v5e/v6e names count chips
+        ("TPU v2-8 on colab", None, None),  # not catalogued: left unread, never swapped
+    ],
+)
+def test_tpu_slice_names(catalog, question, acc, chips):
+    spec = Router(catalog).route(question)
+    assert (spec.accelerator, spec.num_accelerators) == (acc, chips)

@@ -958,7 +958,7 @@ class Router:
         named: list[Literal["full", "lora", "qlora"]] = [
             m
             for m, pattern in (
-                ("qlora", r"\bq-?lora\b"),
+                ("qlora", r"\bq-?lora\b|\b4[- ]?bit\s+lora\b"),
                 ("lora", r"(?<![q-])\blora\b"),
                 ("full", r"full fine-?\s?tun|\bfully fine-?\s?tun|\bfull[- ]param|全参|全量"),
             )
@@ -1085,7 +1085,9 @@ def space_scripts(text: str) -> str:
     English text would ("Q4 能到": Q4 is a word). Chinese device counts become digits
     ("四台V100" -> "4 台 V100") and a memory size glued to a name is split off."""
     text = unicodedata.normalize("NFKC", text)
-    text = _CJK_COUNT.sub(lambda m: str(_CJK_NUMERALS[m.group(1)]), text)
+    # a space before the digits keeps a Latin word ahead of it whole: "用deepspeed双卡" is
+    # "deepspeed 2 卡", not "deepspeed2"
+    text = _CJK_COUNT.sub(lambda m: " " + str(_CJK_NUMERALS[m.group(1)]), text)
     text = _GLUED_MEMORY.sub(lambda m: m.group(1) + " ", text)
     text = _GLUED_SIZE.sub(" ", text)
     text = _GLUED_WORD.sub(" ", text)

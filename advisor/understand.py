@@ -209,7 +209,7 @@ _KV_RES = tuple((re.compile(p, re.I), key) for p, key in KV_CACHE_RULES)
 
 # -- workload and engine ------------------------------------------------------------------
 WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
-    ("qlora", r"\bq-?lora\b"),
+    ("qlora", r"\bq-?lora\b|\b4[- ]?bit\s+lora\b"),  # "4bit LoRA" is QLoRA
     ("lora", r"\blora\b|\bpeft\b|\badapters?\b"),
     (
         "full_finetune",
@@ -722,7 +722,7 @@ def context_needed(text: str) -> bool:
 CONTEXT_RULES = (
     r"(?:--?(?:ctx[-_]size|c|context[-_]?(?:length|size)?|max[-_]?seq[-_]?len(?:gth)?|"
     r"max[-_]model[-_]len|max[-_]length|seq[-_]len|length|l)|num[-_]ctx|n[-_]ctx|"
-    r"max_model_len|max_seq_len|max_position_embeddings)\s*[= ]\s*(\d{3,7})\b",
+    r"max_model_len|max_seq_len|max_position_embeddings)[\"']?\s*[=: ]\s*(\d{3,7})\b",
     r"\b(\d{3,7})\s*(?:-?token)s?\s*(?:per (?:request|sequence|prompt)|context|ctx)\b",
     r"\b(?:max )?(?:model len(?:gth)?|context (?:length|size|window)|ctx len|"
     r"seq(?:uence)? len(?:gth)?)\s*(?:of|is|=|:|to)?\s*(\d{3,7})\b",
@@ -801,7 +801,7 @@ def context_setting(text: str) -> int | None:
 def memory_after(text: str, name_end: int) -> float | None:
     """Memory written right after a device name: 'V100 16GB', 'A100 (40G)', '4090 48g'."""
     m = re.match(
-        r"(?:\s*(?:gpus?|cards?)\b)?"  # "A100 GPUs (40GB)"
+        r"(?:\s*(?:gpus?|cards?)\b|\s*(?:显?卡|張|张)?(?:只有|仅有|有|都是)?)?"  # "A100 GPUs (40GB)", "4090卡只有24G"
         r"[\s(\-,:]*(?:with|has|of|having)?\s*(?:only\s+|just\s+)?(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\b"
         r"(?!\s*(?:of\s+)?(?:vram\s+)?(?:in total|total|combined))",
         text[name_end:],
@@ -898,13 +898,13 @@ def reports_slow(text: str) -> bool:
 
 # Cloud TPU slice names: "v3-8" counts TensorCores on v2/v3/v4/v5p (two per chip) and chips
 # on v5e ("v5litepod-8") and v6e (Google Cloud TPU docs, "TPU versions").
-TPU_SLICE_RE = re.compile(r"\b(?:tpu[- ]?)?v([2-7])(e|p|litepod)?-(\d{1,4})\b", re.I)
+TPU_SLICE_RE = re.compile(r"\b(?:tpu[- ]?)?v([2-7])(e|p|litepod)?[-.](\d{1,4})\b", re.I)
 _CHIP_SUFFIX = {"e", "litepod"}
 
 
 def tpu_slice(text: str) -> tuple[str, int, str] | None:
     """(accelerator id, chips, the slice as written) for a TPU slice name in a TPU question."""
-    if "tpu" not in text.lower():
+    if not re.search(r"tpu|\bxla\b", text, re.I):
         return None
     m = TPU_SLICE_RE.search(text)
     if not m:

@@ -145,6 +145,12 @@ def _accelerator_id(cat: Catalog, name: str, memory_gb: float | None = None) -> 
         return cat.accelerator(name).id
     except AdvisorError:
         pass
+    tpu = understand.tpu_slice(name)
+    if tpu is not None:  # "TPU v3-8": a slice of the catalogued TPU v3
+        try:
+            return cat.accelerator(tpu[0]).id
+        except AdvisorError:
+            return None
     want = _norm(name)
     variants = [
         a

@@ -25,3 +25,9 @@ def test_an_unknown_device_and_a_wrong_count_are_reported(catalog):
     assert check_situation(Situation(hardware="RTX 3090", count=2), spec, catalog) == [
         "count: read 1, expected 2"
     ]
+
+
+def test_a_tpu_slice_is_judged_as_its_chip(catalog):
+    want = Situation(hardware="TPU v3-8")
+    assert check_situation(want, WorkloadSpec(accelerator="tpu-v3"), catalog) == []
+    assert check_situation(want, WorkloadSpec(accelerator="tpu-v4"), catalog)

@@ -223,6 +223,12 @@ ROUTES = [
     ("TGI with --quantize eetq", {"dtype": "int8"}),
     ("llama 2 7b on my 4090 is too slow, is it normal?", {"reports_slow": True}),
     ("how fast is llama 2 7b on a 4090?", {"reports_slow": None}),
+    # a Chinese count glued after a Latin word leaves the word whole; "4bit LoRA" is QLoRA
+    (
+        "想着用deepspeed双卡4bit LoRA微调llama 2 70b",
+        {"engine": "deepspeed", "workload": "qlora", "method": "qlora"},
+    ),
+    ("I use v3-8 and xla-1.5 and get an hbm OOM", {"accelerator": None}),  # small catalog
     # counts as people write them
     ("triple 3090 build, can it run 70b?", {"accelerator": "rtx-3090", "num_accelerators": 3}),
     ("a 4-GPU A10G server for llama 70b", {"accelerator": "a10g", "num_accelerators": 4}),

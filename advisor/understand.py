@@ -801,7 +801,8 @@ def context_setting(text: str) -> int | None:
 def memory_after(text: str, name_end: int) -> float | None:
     """Memory written right after a device name: 'V100 16GB', 'A100 (40G)', '4090 48g'."""
     m = re.match(
-        r"(?:\s*(?:gpus?|cards?)\b|\s*(?:显?卡|張|张)?(?:只有|仅有|有|都是)?)?"  # "A100 GPUs (40GB)", "4090卡只有24G"
+        # "A100 GPUs (40GB)", "4090卡只有24G"
+        r"(?:\s*(?:gpus?|cards?)\b|\s*(?:显?卡|張|张)?(?:只有|仅有|有|都是)?)?"
         r"[\s(\-,:]*(?:with|has|of|having)?\s*(?:only\s+|just\s+)?(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\b"
         r"(?!\s*(?:of\s+)?(?:vram\s+)?(?:in total|total|combined))",
         text[name_end:],

@@ -981,6 +981,10 @@ class Router:
             text,
         ):
             spec.tokens_per_s = _scaled(r.group(1), r.group(2))
+        elif r := re.search(
+            _NUM + r"\s*(?:tokens?|toks?)\s*(?:/|per|a)\s*min(?:ute)?\b", text
+        ):  # "responding at 4 tokens per minute"
+            spec.tokens_per_s = _num(r.group(1)) / 60
         if r := re.search(
             _NUM + r"\s*(?:concurrent|simultaneous)\s*(?:users|requests|sessions)", text
         ):

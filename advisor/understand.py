@@ -93,7 +93,8 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     ),
     (
         "speed",
-        r"(?:\btok(?:en)?s?\s*/\s*(?:s|sec|second)\b|\bt/s\b|\btokens? (?:per|a) second\b|速度|"
+        r"(?:\btok(?:en)?s?\s*/\s*(?:s|sec|second)\b|\bt/s\b|"
+        r"\btokens? (?:per|a) (?:second|minute)\b|速度|"
         r"\bhow fast\b|\bspeeds?\b|\bslow\w*\b|\bfaster\b|\bprompt processing\b|\bit/s\b|"
         r"\bms per token\b|\bms/token\b|\btime to first token\b|\bttft\b|"
         r"\blatency per token\b|\btime per (?:output )?token\b)",

@@ -352,6 +352,12 @@ def _slow_causes(spec: WorkloadSpec, dtype: str) -> str:
             f"{dtype.upper()} kernels in transformers/AutoGPTQ/bitsandbytes run far below the "
             "bandwidth limit at batch 1 (ExLlamaV2 or vLLM's Marlin kernels are faster)"
         )
+    if (spec.accelerator or "").startswith("apple-") or spec.unified_memory_gb:
+        # Docker Desktop and VMs on macOS expose no Metal GPU: the model runs on the CPU
+        causes.append(
+            "running inside Docker or a VM on macOS (containers get no Metal GPU, so it runs on "
+            "the CPU; run it natively)"
+        )
     causes.append("a long context, or another process sharing the card")
     return "usually " + "; ".join(causes)
 

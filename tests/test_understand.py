@@ -229,6 +229,11 @@ ROUTES = [
         {"engine": "deepspeed", "workload": "qlora", "method": "qlora"},
     ),
     ("I use v3-8 and xla-1.5 and get an hbm OOM", {"accelerator": None}),  # small catalog
+    # a speed in tokens per minute is read per second
+    (
+        "llama 7B on llama.cpp responds at 4 tokens per minute on my M1 Pro",
+        {"kind": "speed", "observed_tokens_per_s": 4 / 60},
+    ),
     # counts as people write them
     ("triple 3090 build, can it run 70b?", {"accelerator": "rtx-3090", "num_accelerators": 3}),
     ("a 4-GPU A10G server for llama 70b", {"accelerator": "a10g", "num_accelerators": 4}),

@@ -463,3 +463,14 @@ def test_a_slowness_complaint_without_a_figure_gets_the_usual_causes(catalog):
     assert plain is not None and slow is not None
     assert "If you see far less" not in plain.text
     assert slow.text.startswith(plain.text) and "-ngl" in slow.text
+
+
+def test_a_slow_mac_names_docker_among_the_causes(catalog):
+    r = run_on_hardware("llama 2 7b", dtype="q4_k_m", accelerator="apple-m1-pro", catalog=catalog)
+    spec = WorkloadSpec(
+        kind="speed", dtype="q4_k_m", accelerator="apple-m1-pro", observed_tokens_per_s=0.07
+    )
+    v = compose(spec, [r])
+    assert v is not None and v.answer == "no" and "Docker or a VM on macOS" in v.text
+    pc = compose(WorkloadSpec(kind="speed", dtype="q4_k_m", observed_tokens_per_s=0.07), [r])
+    assert pc is not None and "Docker" not in pc.text

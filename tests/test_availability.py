@@ -36,6 +36,11 @@ ERRORS = [
     ),
     ("Quota 'GPUS_ALL_REGIONS' exceeded. Limit: 0.0 globally.", "gcp-gpu-quota"),
     (
+        "Could not fetch resource: The resource 'projects/p/zones/europe-west2-c/"
+        "acceleratorTypes/nvidia-tesla-v100' was not found",
+        "gcp-gpu-not-in-zone",
+    ),
+    (
         "Operation could not be completed as it results in exceeding approved "
         "standardNCASv3_T4 Family Cores quota",
         "azure-family-quota",
@@ -57,6 +62,7 @@ WALLS = {
     "aws-insufficient-capacity": "capacity",
     "gcp-zone-exhausted": "capacity",
     "gcp-gpu-quota": "quota",
+    "gcp-gpu-not-in-zone": "offering",
     "azure-family-quota": "quota",
     "azure-size-unavailable": "offering",
     "azure-allocation-failed": "capacity",

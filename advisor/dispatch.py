@@ -686,6 +686,8 @@ def _plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
             args["geography"] = spec.geography
         if spec.tokens_per_s and not training:
             args["target_tokens_per_s"] = spec.tokens_per_s
+        if spec.options:
+            args["accelerators"] = [k for k, _ in spec.options]  # "L4 or A10G?": those cards
         p.calls.append(ToolCall("compare_options", args))
     if "tco" in intents:
         server = _server_for(cat, acc)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from advisor import understand
 from advisor.route import WorkloadSpec
+from advisor.tools.catalog import load_catalog
 from advisor.tools.result import Quantity, ToolResult, fmt
 
 NORMAL_SLACK = 0.7  # a reported speed within [low x 0.7, high / 0.7] counts as normal
@@ -637,7 +638,53 @@ def compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
     return v
 
 
+def _cheapest_by_option(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
+    """'L4 or A10G for Llama 3 8B on AWS?': the cheapest placement of each card compared."""
+    ranked = next((r for r in results if r.tool == "compare_options" and r.table), None)
+    if ranked is None or not spec.options or len(spec.options) < 2:
+        return None
+    key = "usd_per_m_tokens" if ranked.inputs.get("workload") != "training" else "cost_usd"
+    parts: list[tuple[float, str, str]] = []
+    for acc_id, _ in spec.options:
+        name = _accelerator_name(acc_id)
+        rows = [
+            row
+            for row in ranked.table or []
+            if row.get("fits")
+            and isinstance(row.get(key), int | float)
+            and name in row["accelerators"]
+        ]
+        if not rows:
+            continue
+        best = min(rows, key=lambda row: float(row[key]))
+        unit = "per million tokens" if key == "usd_per_m_tokens" else "for the job"
+        parts.append(
+            (
+                float(best[key]),
+                name,
+                f"{name}: cheapest as {best['provider']} {best['instance']} "
+                f"({best['accelerators']}, {best['region']}) at {fmt(float(best[key]), '$')} "
+                f"{unit}",
+            )
+        )
+    if len(parts) < 2:
+        return None
+    parts.sort()
+    model = ranked.inputs.get("model", "the model")
+    text = f"{parts[0][1]} is cheaper for {model}: " + "; ".join(p[2] for p in parts) + "."
+    return Verdict(text, "info", [])
+
+
+def _accelerator_name(acc_id: str) -> str:
+    """The catalog name of ``acc_id`` as the ranking's rows print it ("NVIDIA L4")."""
+    return load_catalog().accelerator(acc_id).name.split(" (")[0]
+
+
 def _compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
+    if spec.kind in ("cost", "choose") and spec.options:
+        cheapest = _cheapest_by_option(spec, results)
+        if cheapest is not None:
+            return cheapest
     if spec.kind == "choose" and spec.options and len(results) >= 2:
         compared = _options(spec, results)
         if compared is not None:
@@ -673,7 +720,11 @@ def _compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
             v = Verdict(r.headline, "info", key_numbers(r))
         elif r.tool == "serving_estimate" and spec.kind == "speed":
             v = _serving_speed(spec, r)
-        elif r.tool == "serving_estimate" and _q(r, "tensor_parallel_note") is not None:
+        elif (
+            r.tool == "serving_estimate"
+            and _q(r, "tensor_parallel_note") is not None
+            and spec.kind in ("explain", "troubleshoot", "speed", None)
+        ):
             # "why is tensor parallel slower than one GPU?": the model fits on one
             note = _q(r, "tensor_parallel_note")
             assert note is not None

@@ -139,3 +139,11 @@ def test_a_model_released_in_fp8_is_sized_as_released_unless_the_card_cannot():
     )
     assert {c.inputs.get("dtype") for c in a800.calls if "dtype" in c.inputs} == {"bf16"}
     assert any("16-bit conversion" in a for a in a800.assumptions)
+
+
+def test_two_cards_compared_on_cost_keep_the_ranking_to_those_cards(router, catalog):
+    q = "Which is cheaper for Llama 3 8B inference: L4 or A10G on AWS?"
+    p = plan(q, router.route(q), catalog)
+    ranked = [c for c in p.calls if c.tool == "compare_options"]
+    assert ranked and ranked[0].inputs["accelerators"] == ["l4", "a10g"]
+    assert ranked[0].inputs["providers"] == ["aws"]

@@ -474,3 +474,23 @@ def test_a_slow_mac_names_docker_among_the_causes(catalog):
     assert v is not None and v.answer == "no" and "Docker or a VM on macOS" in v.text
     pc = compose(WorkloadSpec(kind="speed", dtype="q4_k_m", observed_tokens_per_s=0.07), [r])
     assert pc is not None and "Docker" not in pc.text
+
+
+def test_two_cards_compared_on_cost_name_the_cheaper_with_each_ones_best(catalog):
+    from advisor.tools.cost import compare_options
+
+    r = compare_options(
+        "llama 3 8b", providers=["aws"], accelerators=["l4", "a10g"], top=50, catalog=catalog
+    )
+    assert {row["accelerators"].split(" x ")[1] for row in r.table or []} == {
+        "NVIDIA L4",
+        "NVIDIA A10G",
+    }
+    v = compose(WorkloadSpec(kind="cost", options=[("l4", 1), ("a10g", 1)]), [r])
+    assert v is not None and "NVIDIA L4: cheapest as aws" in v.text
+    assert "NVIDIA A10G: cheapest as aws" in v.text
+    cheaper = v.text.split(" is cheaper for ")[0]
+    best = min(
+        (row for row in r.table or [] if row.get("fits")), key=lambda row: row["usd_per_m_tokens"]
+    )
+    assert cheaper in best["accelerators"]

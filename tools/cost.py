@@ -9,6 +9,7 @@ from . import checks
 from .catalog import Catalog, load_catalog
 from .errors import AdvisorError, InvalidInputError
 from .models import ModelRef, normalize_dtype, resolve_model
+from .prices import accelerator_family
 from .pricing import HOURS_PER_MONTH, PRICING_MODELS, get_price
 from .result import Quantity, ToolResult, fmt, ref, stale_warnings
 from .schema import Instance, RegionPrice
@@ -239,9 +240,13 @@ def compare_options(
     mfu: float = DEFAULT_MFU,
     top: int = 10,
     include_reservations: bool = False,
+    accelerators: list[str] | None = None,
     catalog: Catalog | None = None,
 ) -> ToolResult:
     """Rank cloud placements for a workload by cost, saying why each option fits or not.
+
+    ``accelerators`` keeps only instances with those cards ("L4 or A10G?"); a card named
+    without its memory or form factor keeps every variant of it.
 
     inference: each instance is checked for memory (tensor parallel within the instance);
     ranked by $ per million output tokens (or monthly cost for ``target_tokens_per_s``).
@@ -268,10 +273,15 @@ def compare_options(
         d = checks.positive("tokens", tokens, upper=1e15)
         flops = training_flops(spec, d)
     wanted = {p.lower() for p in providers} if providers else None
+    cards: set[str] | None = None
+    if accelerators:
+        cards = {accelerator_family(cat.accelerator(a).id) for a in accelerators}
     rows: list[dict[str, Any]] = []
     refs = list(resolved.refs)
     for inst in cat.instances:
         if inst.accelerator is None or (wanted and inst.provider not in wanted):
+            continue
+        if cards is not None and accelerator_family(inst.accelerator) not in cards:
             continue
         acc = cat.accelerator(inst.accelerator)
         for price_row in _region_rows(inst, geography, region, cat):

@@ -181,6 +181,17 @@ BATCH_CONTEXT_TOKENS = 2048  # per sequence in a batch, when the question gives 
 _LOCAL_DEVICE = re.compile(r"geforce|\brtx\b|radeon|quadro|titan|\barc\b|apple", re.I)
 
 
+# The cards people buy for their own machine, by memory tier (12, 16, 24, 32, 48 GB).
+LOCAL_CARD_LADDER = (
+    "rtx-3060",
+    "rtx-4060-ti-16gb",
+    "rtx-3090",
+    "rtx-4090",
+    "rtx-5090",
+    "rtx-a6000",
+)
+
+
 def _local_setup(spec: WorkloadSpec, cat: Catalog) -> bool:
     """Hardware a person owns (a desktop card, a Mac, a CPU, RAM to offload to)."""
     if spec.device_memory_gb or spec.unified_memory_gb or spec.system_ram_gb or spec.cpu_only:
@@ -335,6 +346,27 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         if spec.context_tokens:
             which["context_tokens"] = spec.context_tokens
         p.calls.append(ToolCall("models_for_hardware", which))
+        return True
+    if model is not None and spec.buying_local and not spec.options and not training:
+        # "which GPU should I buy to run a 30B model locally?": the same model on the card
+        # tiers people buy, smallest first; the verdict names the smallest that holds it
+        dtype = spec.dtype or default_format(spec, True, cat)
+        for acc in LOCAL_CARD_LADDER:
+            args: dict[str, Any] = {"model": model, "dtype": dtype, "accelerator": acc}
+            if spec.context_tokens:
+                args["context_tokens"] = spec.context_tokens
+            if spec.system_ram_gb:
+                args["system_ram_gb"] = spec.system_ram_gb
+            p.calls.append(ToolCall("run_on_hardware", args))
+        # two 24 GB cards, the usual way past one card's memory
+        p.calls.append(
+            ToolCall("run_on_hardware", {**args, "accelerator": "rtx-3090", "num_accelerators": 2})
+        )
+        if spec.dtype is None:
+            p.assumptions.append(
+                f"No precision given: assumed {dtype.upper()}, the usual download."
+            )
+        p.assumptions.append("Card prices are not catalogued: compare them yourself.")
         return True
     if kind == "choose" and model is not None and spec.options:
         return _plan_options(spec, model, training, cat, p)

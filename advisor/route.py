@@ -94,6 +94,9 @@ class WorkloadSpec(BaseModel):
     options: list[tuple[str, int]] | None = Field(
         default=None, description="accelerators compared ('2x 3090 vs a 4090'): (id, count)"
     )
+    buying_local: bool | None = Field(
+        default=None, description="a card to buy for one's own machine ('which GPU to buy')"
+    )
     reports_slow: bool | None = Field(
         default=None, description="the user says it runs slowly ('too slow', 'is it normal?')"
     )
@@ -920,6 +923,8 @@ class Router:
             spec.method = spec.method or "lora"
         if spec.kind == "speed" and spec.tokens_per_s is not None:
             spec.observed_tokens_per_s, spec.tokens_per_s = spec.tokens_per_s, None
+        if not spec.accelerator and understand.buys_local_card(text):
+            spec.buying_local = True
         if spec.kind in ("speed", "troubleshoot") and understand.reports_slow(text):
             spec.reports_slow = True
         if (

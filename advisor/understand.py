@@ -919,6 +919,21 @@ def tpu_slice(text: str) -> tuple[str, int, str] | None:
     return f"tpu-v{gen}{variant}", chips, m.group(0)
 
 
+# "What GPU should I buy to run 30B models locally?": a card to buy for one's own machine.
+BUY_LOCAL_RE = re.compile(
+    r"\b(?:which|what)\b[^?!]{0,30}\b(?:gpus?|cards?|graphics cards?)\b[^?!]{0,60}"
+    r"\b(?:locally|at home|local(?:ly)?|on my (?:pc|desktop|machine)|home ?lab|consumer|"
+    r"desktop|gaming pc|for my pc)\b|"
+    r"\b(?:buy|purchase|get|build)\b[^?!]{0,40}\b(?:gpus?|cards?|graphics card)\b[^?!]{0,60}"
+    r"\b(?:locally|at home|run|local)\b",
+    re.I,
+)
+
+
+def buys_local_card(text: str) -> bool:
+    return bool(BUY_LOCAL_RE.search(text))
+
+
 # Words before a card that make it the one asked about when several are named.
 COMPARES_RE = re.compile(
     r"\b(?:differences?|compare[ds]?|comparing|comparison|faster|slower|better|worse|"

@@ -680,7 +680,61 @@ def _accelerator_name(acc_id: str) -> str:
     return load_catalog().accelerator(acc_id).name.split(" (")[0]
 
 
+def _card_ladder(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
+    """'Which GPU should I buy to run X locally?': the smallest card tier that holds it on the
+    GPU, the faster ones above it, and what the smaller ones would need."""
+    runs = [r for r in results if r.tool == "run_on_hardware"]
+    if not spec.buying_local or len(runs) < 2:
+        return None
+    pairs = [r for r in runs if re.match(r"\d+ x ", str(r.inputs.get("hardware", "")))]
+    runs = [r for r in runs if r not in pairs]
+    model, dtype = runs[0].inputs["model"], runs[0].inputs["dtype"]
+    need = _num(runs[0], "memory_gb") or 0.0
+
+    def speed(r: ToolResult) -> str:
+        q = _q(r, "decode_tokens_per_s")
+        return f", about {fmt(float(q.value), 'tokens/s')}" if q is not None else ""
+
+    fits = [r for r in runs if _status(r) == "fits"]
+    below = [r for r in runs if _status(r) != "fits"]
+    pair = next((r for r in pairs if _status(r) == "fits"), None)
+    pair_txt = ""
+    if pair is not None and (not fits or (_num(fits[0], "device_memory_gb") or 0) > 40):
+        pair_txt = (
+            f" Two cards also hold it: {pair.inputs['hardware']} (layers split across the "
+            f"two){speed(pair)}."
+        )
+    if not fits:
+        text = (
+            f"None of the usual cards up to {runs[-1].inputs['hardware']} holds {model} in "
+            f"{dtype} (about {fmt(need, 'GB')}): use several cards, a smaller format or a "
+            "smaller model, or offload to system RAM."
+        )
+        return Verdict(text + pair_txt, "info", key_numbers(pair or runs[-1]))
+    first = fits[0]
+    text = (
+        f"The smallest card that holds {model} in {dtype} (about {fmt(need, 'GB')}) on the "
+        f"GPU: {first.inputs['hardware']}{speed(first)}"
+    )
+    more = [f"{r.inputs['hardware']}{speed(r)}" for r in fits[1:]]
+    if more:
+        text += f"; larger or faster: {'; '.join(more)}"
+    smaller = [r for r in below if runs.index(r) < runs.index(first)]
+    if smaller:
+        r = smaller[-1]
+        status = (
+            "runs with layers offloaded to system RAM"
+            if _status(r) == ("fits_with_offload")
+            else "does not hold it"
+        )
+        text += f". {r.inputs['hardware']} {status}{speed(r) if 'offloaded' in status else ''}"
+    return Verdict(text + "." + pair_txt, "info", key_numbers(first))
+
+
 def _compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
+    ladder = _card_ladder(spec, results)
+    if ladder is not None:
+        return ladder
     if spec.kind in ("cost", "choose") and spec.options:
         cheapest = _cheapest_by_option(spec, results)
         if cheapest is not None:

@@ -147,3 +147,15 @@ def test_two_cards_compared_on_cost_keep_the_ranking_to_those_cards(router, cata
     ranked = [c for c in p.calls if c.tool == "compare_options"]
     assert ranked and ranked[0].inputs["accelerators"] == ["l4", "a10g"]
     assert ranked[0].inputs["providers"] == ["aws"]
+
+
+def test_which_card_to_buy_for_a_model_runs_it_on_the_card_tiers(router, catalog):
+    from advisor.dispatch import LOCAL_CARD_LADDER
+
+    q = "Which GPU should I buy to run Llama 3.1 70B locally?"
+    spec = router.route(q)
+    assert spec.buying_local
+    p = plan(q, spec, catalog)
+    cards = [c.inputs["accelerator"] for c in p.calls if c.tool == "run_on_hardware"]
+    assert cards == [*LOCAL_CARD_LADDER, "rtx-3090"]
+    assert p.calls[-1].inputs["num_accelerators"] == 2

@@ -494,3 +494,23 @@ def test_two_cards_compared_on_cost_name_the_cheaper_with_each_ones_best(catalog
         (row for row in r.table or [] if row.get("fits")), key=lambda row: row["usd_per_m_tokens"]
     )
     assert cheaper in best["accelerators"]
+
+
+def test_which_card_to_buy_names_the_smallest_tier_that_holds_it(catalog):
+    runs = [
+        run_on_hardware("llama 3.1 8b", dtype="q4_k_m", accelerator=a, catalog=catalog)
+        for a in ("rtx-3060", "rtx-3090")
+    ]
+    v = compose(WorkloadSpec(kind="choose", buying_local=True), runs)
+    assert v is not None
+    assert v.text.startswith("The smallest card that holds Llama 3.1 8B in q4_k_m")
+    assert (
+        "GPU: NVIDIA GeForce RTX 3060" in v.text
+        and "larger or faster: NVIDIA GeForce RTX 3090" in v.text
+    )
+    big = [
+        run_on_hardware("llama 3.1 70b", dtype="q4_k_m", accelerator=a, catalog=catalog)
+        for a in ("rtx-3060", "rtx-3090")
+    ]
+    none = compose(WorkloadSpec(kind="choose", buying_local=True), big)
+    assert none is not None and none.text.startswith("None of the usual cards")

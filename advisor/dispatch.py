@@ -178,7 +178,7 @@ def default_format(spec: WorkloadSpec, local: bool, cat: Catalog | None = None) 
 
 
 BATCH_CONTEXT_TOKENS = 2048  # per sequence in a batch, when the question gives no context
-_LOCAL_DEVICE = re.compile(r"geforce|\brtx\b|radeon|quadro|titan|\barc\b|apple", re.I)
+_LOCAL_DEVICE = re.compile(r"geforce|\brtx\b|radeon|quadro|titan|\barc\b|apple|jetson", re.I)
 
 
 # The cards people buy for their own machine, by memory tier (12, 16, 24, 32, 48 GB).

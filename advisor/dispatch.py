@@ -181,6 +181,13 @@ BATCH_CONTEXT_TOKENS = 2048  # per sequence in a batch, when the question gives 
 _LOCAL_DEVICE = re.compile(r"geforce|\brtx\b|radeon|quadro|titan|\barc\b|apple|jetson", re.I)
 
 
+# Questions about storage, not GPU memory: checkpoint and dataset sizes, disks, egress.
+STORAGE_RE = re.compile(
+    r"\b(?:storage|disk space|how much disk|(?:ssd|nvme|disk)s? (?:do i|will i|would i) need|"
+    r"checkpoints? (?:size|sizes|storage|take up)|size of (?:the |a |each )?checkpoints?|"
+    r"egress)\b",
+    re.I,
+)
 # The cards people buy for their own machine, by memory tier (12, 16, 24, 32, 48 GB).
 LOCAL_CARD_LADDER = (
     "rtx-3060",
@@ -315,6 +322,17 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
             args["pricing"] = spec.pricing
         p.calls.append(ToolCall("gpu_prices", args))
         return True
+    if STORAGE_RE.search(question) and (model is not None or spec.tokens):
+        # "how much storage for the checkpoints of a 70B training run?": sizes, not GPU memory
+        args: dict[str, Any] = {}
+        if model is not None:
+            args["model"] = model
+        if spec.tokens:
+            args["dataset_tokens"] = spec.tokens
+        if spec.provider in ("aws", "azure", "gcp"):
+            args["provider"] = spec.provider
+        p.calls.append(ToolCall("storage_estimate", args))
+        return True
     if kind in GUIDANCE_KINDS and model is None:
         return True  # answered from the guides; no calculator needs the user's numbers
     if kind in GUIDANCE_KINDS:
@@ -336,7 +354,14 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
     if kind == "troubleshoot" and (model is None or not spec.owns_hardware):
         return True
     local = _local_setup(spec, cat)
-    if model is None and kind in ("fit", "choose") and (local or spec.accelerator) and not training:
+    weighing = {"tco", "decide"} & set(spec.intents)  # "build on-prem or rent?": not a fit
+    if (
+        model is None
+        and kind in ("fit", "choose")
+        and (local or spec.accelerator)
+        and not training
+        and not weighing
+    ):
         # "what can I run on my 3090?", "will it work on a P40?": the catalogued models that
         # fit, largest first
         which: dict[str, Any] = {
@@ -377,6 +402,8 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         and not (capacity_training)
     ):
         return False
+    if training and spec.tokens and spec.deadline_days and kind in ("fit", None):
+        return False  # "can I train it in a week on 8 A100s?": the duration, by the intents
     if training:
         if not (spec.accelerator or spec.device_memory_gb):
             return False
@@ -654,10 +681,11 @@ def _plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
                 "tokens": tokens,
                 "accelerator": acc or DEFAULT_ACCELERATOR,
             }
-            if spec.deadline_days:
-                args["deadline_days"] = spec.deadline_days
-            elif spec.num_accelerators:
+            if spec.num_accelerators:
+                # "on my 8 A100s in a week?": the duration on their GPUs, against the deadline
                 args["num_accelerators"] = spec.num_accelerators
+            elif spec.deadline_days:
+                args["deadline_days"] = spec.deadline_days
             p.calls.append(ToolCall("training_estimate", args))
         method = spec.method or ("full" if spec.tokens else "lora")
         if spec.method is None:

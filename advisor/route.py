@@ -489,6 +489,15 @@ class Router:
             for t in re.split(r"(?<=\d)x(?=[a-z]|\d{3,})", part, flags=re.I)
             if t
         ]
+        # the article before a number is no part of a name: "a 2 year project" is not an
+        # NVIDIA A2, "a 10 GB card" not an A10
+        hw_tokens = [
+            t
+            for i, t in enumerate(hw_tokens)
+            if not (
+                t in ("a", "A", "an") and i + 1 < len(hw_tokens) and hw_tokens[i + 1][:1].isdigit()
+            )
+        ]
         spec = WorkloadSpec()
         m = self._match(tokens, self._models, max_n=8)
         if m:
@@ -1009,6 +1018,9 @@ class Router:
             spec.deadline_days = _num(r.group(1)) * (
                 7 if unit.startswith("week") else 30 if unit.startswith("month") else 1
             )
+        elif r := re.search(r"\b(?:in|within|under)\s+(?:a|one|an)\s+(day|week|month)\b", text):
+            unit = r.group(1)  # "in a week"
+            spec.deadline_days = 7 if unit == "week" else 30 if unit == "month" else 1
         if r := re.search(r"\$\s*" + _NUM + r"\s*(k|m|million|thousand)?\b", text):
             spec.budget_usd = _scaled(r.group(1), r.group(2))
         if r := re.search(

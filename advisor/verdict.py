@@ -8,6 +8,7 @@ troubleshooting questions about memory get the reason in numbers.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -546,6 +547,41 @@ def _duration(r: ToolResult) -> Verdict:
     return Verdict(text, "info", key_numbers(r))
 
 
+def _tokens_txt(n: float) -> str:
+    """1e11 -> '100B tokens', 2.5e8 -> '250M tokens'."""
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if n >= scale:
+            return f"{n / scale:.3g}{suffix} tokens"
+    return fmt(n, "tokens")
+
+
+def _deadline(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
+    """'Can I train it on my 8 A100s in a week?': the duration on their GPUs against the
+    deadline, and the GPU count that would meet it when it does not."""
+    days = _num(r, "wall_clock_days")
+    n = _num(r, "num_accelerators")
+    gpu_h = _q(r, "gpu_hours")
+    if days is None or n is None or gpu_h is None or not spec.deadline_days:
+        return None
+    label = gpu_h.label.removesuffix("-hours")
+    model = r.inputs.get("model", "the model")
+    tokens = _tokens_txt(float(r.inputs.get("tokens") or 0))
+    limit = spec.deadline_days
+    if days <= limit:
+        text = (
+            f"Yes: {model} on {tokens} takes about {fmt(days, 'days')} on {int(n)} x {label}, "
+            f"within the {fmt(limit, 'days')}, at the utilisation assumed below."
+        )
+        return Verdict(text, "yes", key_numbers(r))
+    need = math.ceil(n * days / limit)
+    text = (
+        f"No: {model} on {tokens} takes about {fmt(days, 'days')} on {int(n)} x {label}, more "
+        f"than the {fmt(limit, 'days')}; about {need} such GPUs would finish in time, at the "
+        "utilisation assumed below."
+    )
+    return Verdict(text, "no", key_numbers(r))
+
+
 def _hardware_limit(r: ToolResult) -> Verdict:
     """A memory trouble with no model named: what the hardware can hold, from its pools."""
     usable = _q(r, "device_memory_gb")
@@ -744,15 +780,23 @@ def _compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
         if compared is not None:
             return compared
     published = next((r for r in results if r.tool == "published_training"), None)
+    fine_tune = spec.workload in ("lora", "qlora", "full_finetune") or spec.method is not None
     if published is not None and not (
-        spec.owns_hardware or spec.num_accelerators or spec.tokens or spec.deadline_days
+        spec.owns_hardware
+        or spec.num_accelerators
+        or spec.tokens
+        or spec.deadline_days
+        or fine_tune
     ):
         # "how long did it take to train X?": what its developers reported, then the estimate
         return Verdict(published.headline, "info", key_numbers(published))
-    if spec.kind in ("duration", "cost"):
-        timed = next((r for r in results if r.tool == "training_estimate"), None)
-        if timed is not None and spec.kind == "duration":
-            return _duration(timed)
+    timed = next((r for r in results if r.tool == "training_estimate"), None)
+    if timed is not None and spec.deadline_days and spec.num_accelerators:
+        deadline = _deadline(spec, timed)
+        if deadline is not None:
+            return deadline
+    if timed is not None and spec.kind == "duration":
+        return _duration(timed)
     diagnosis = next((r for r in results if r.tool == "diagnose_error"), None)
     if diagnosis is not None and spec.kind in ("explain", "availability"):
         return Verdict(diagnosis.headline, "info", [])  # "why does it fail?": the message says
@@ -766,7 +810,12 @@ def _compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
             v = _stages(spec, r, results) or _training_fit(spec, r)
         elif r.tool == "gpu_prices":
             return Verdict(r.headline, "info", _price_rows(r))
-        elif r.tool in ("diagnose_availability", "tensor_parallel_options", "compare_accelerators"):
+        elif r.tool in (
+            "diagnose_availability",
+            "tensor_parallel_options",
+            "compare_accelerators",
+            "storage_estimate",
+        ):
             return Verdict(r.headline, "info", [])
         elif r.tool == "models_for_hardware" and spec.kind == "troubleshoot":
             return _hardware_limit(r)

@@ -47,6 +47,12 @@ PLANS = [
     # a rental price with no workload to size: the priced instances, cheapest per GPU-hour
     ("How much does an A100 cost per hour on GCP?", ["gpu_prices"], False),
     ("how much is g5.xlarge per month", ["gpu_prices"], False),
+    # storage, not GPU memory
+    (
+        "how much storage do I need for checkpoints of a Llama 3.1 70B run?",
+        ["storage_estimate"],
+        False,
+    ),
     # an edge board is the user's own device: the local path, not a serving fleet
     ("What speed for llama 2 7b on a Jetson AGX Orin 64GB?", ["run_on_hardware"], False),
     # two cards and no model: the datasheet ratios, not the models that fit on the first

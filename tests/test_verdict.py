@@ -514,3 +514,19 @@ def test_which_card_to_buy_names_the_smallest_tier_that_holds_it(catalog):
     ]
     none = compose(WorkloadSpec(kind="choose", buying_local=True), big)
     assert none is not None and none.text.startswith("None of the usual cards")
+
+
+def test_a_training_deadline_is_answered_with_the_duration_on_their_gpus(catalog):
+    """1B params x 100B tokens x 6 = 6e20 FLOPs; 8 x A100 (312 TFLOPS) at 40% MFU = 998
+    TFLOPS -> 6.0e5 s = 6.96 days: within a week; a 5-day deadline needs 12 such GPUs."""
+    from advisor.tools.training import training_estimate
+
+    r = training_estimate(
+        1.0, tokens=1e11, accelerator="a100-80gb-sxm", num_accelerators=8, catalog=catalog
+    )
+    week = compose(WorkloadSpec(kind="fit", deadline_days=7, num_accelerators=8), [r])
+    assert week is not None and week.answer == "yes"
+    assert "on 100B tokens takes about 6.96 days on 8 x" in week.text
+    five = compose(WorkloadSpec(kind="fit", deadline_days=5, num_accelerators=8), [r])
+    assert five is not None and five.answer == "no"
+    assert "about 12 such GPUs would finish in time" in five.text

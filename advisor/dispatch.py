@@ -333,7 +333,7 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
             args["provider"] = spec.provider
         p.calls.append(ToolCall("storage_estimate", args))
         return True
-    if kind in GUIDANCE_KINDS and model is None:
+    if kind in GUIDANCE_KINDS and (model is None or understand.asks_about_fabric(question)):
         return True  # answered from the guides; no calculator needs the user's numbers
     if kind in GUIDANCE_KINDS:
         return False  # "what is the KV cache per token of Qwen2.5 7B?": the intents' calculators

@@ -382,6 +382,9 @@ class Router:
         topic of a fit question about inference (GPU memory, quantization, offload).
         """
         training = spec.workload in ("lora", "qlora", "full_finetune", "pretraining")
+        if understand.asks_about_fabric(question):
+            # "do I need InfiniBand for 2 nodes of 8 H100s?": about the fabric, not the memory
+            return question + ". " + understand.FABRIC_TOPIC
         key = (spec.kind or "", "training" if training else "inference")
         topic = understand.TOPIC_TERMS.get(key)
         if topic is None or not (spec.model or spec.params_b or spec.owns_hardware):

@@ -28,7 +28,25 @@ Workload = Literal["inference", "batch_inference", "pretraining", "full_finetune
 # -- the kind of question: first matching rule wins -------------------------------------
 # Strong cues come first (an error message, "can I run"), weaker ones later ("how much
 # memory", "which"). A question with none of them falls back to _default_kind().
+FABRIC_NEED = (
+    r"\bdo (?:i|we|you) (?:really |even |actually )?need (?:an? )?(?:infiniband|nvlink|"
+    r"nvswitch|roce|rdma|gpudirect|\d+ ?g(?:b|bps)?(?:/s)? (?:network|networking|nics?)|"
+    r"(?:fast|high-speed|low-latency) (?:interconnect|network\w*))\b"
+)
+_FABRIC_NEED_RE = re.compile(FABRIC_NEED, re.I)
+FABRIC_TOPIC = (
+    "interconnect between GPUs and nodes: NVLink, InfiniBand, RoCE, network bandwidth per GPU, "
+    "multi-node data parallel and tensor parallel traffic"
+)
+
+
+def asks_about_fabric(text: str) -> bool:
+    """ "Do I need InfiniBand / NVLink for ...?": a question about the interconnect itself."""
+    return bool(_FABRIC_NEED_RE.search(text))
+
+
 KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
+    ("explain", FABRIC_NEED),  # "do I need InfiniBand for 2 nodes?": from the guides
     (
         # "why do more GPUs make generation slower?" asks for the mechanism; "why is MY
         # card slow?" is troubleshooting (rules below)

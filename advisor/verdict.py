@@ -495,10 +495,21 @@ def _serving_speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     ttft = _q(r, "ttft_s")
     if one is None or tpot is None:
         return None
-    text = (
-        f"One stream runs at about {fmt(float(one.value), 'tokens/s')} "
-        f"({fmt(float(tpot.value), 'ms')} per token at batch 1)"
-    )
+    batch = _num(r, "batch")
+    total = _num(r, "tokens_per_s")
+    asked = spec.batch_size or spec.concurrency
+    if asked and asked > 1 and batch and total and int(batch) == int(asked):
+        # "at batch 64": the total of the batch first, then one stream
+        text = (
+            f"At batch {int(batch)}, about {fmt(total, 'tokens/s')} in total "
+            f"({fmt(total / batch, 'tokens/s')} per stream); one stream alone runs at about "
+            f"{fmt(float(one.value), 'tokens/s')} ({fmt(float(tpot.value), 'ms')} per token)"
+        )
+    else:
+        text = (
+            f"One stream runs at about {fmt(float(one.value), 'tokens/s')} "
+            f"({fmt(float(tpot.value), 'ms')} per token at batch 1)"
+        )
     if ttft is not None:
         text += f", with the first token after about {fmt(float(ttft.value), 's')}"
     where = f"{r.inputs.get('model', 'the model')} in {r.inputs.get('dtype', 'bf16')}"

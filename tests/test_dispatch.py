@@ -47,6 +47,8 @@ PLANS = [
     # a rental price with no workload to size: the priced instances, cheapest per GPU-hour
     ("How much does an A100 cost per hour on GCP?", ["gpu_prices"], False),
     ("how much is g5.xlarge per month", ["gpu_prices"], False),
+    # a question about the fabric itself is answered from the guides, model or not
+    ("Do I need InfiniBand for 2 nodes of 8 H100 fine-tuning Llama 3.1 70B?", [], False),
     # storage, not GPU memory
     (
         "how much storage do I need for checkpoints of a Llama 3.1 70B run?",

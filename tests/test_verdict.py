@@ -530,3 +530,17 @@ def test_a_training_deadline_is_answered_with_the_duration_on_their_gpus(catalog
     five = compose(WorkloadSpec(kind="fit", deadline_days=5, num_accelerators=8), [r])
     assert five is not None and five.answer == "no"
     assert "about 12 such GPUs would finish in time" in five.text
+
+
+def test_a_speed_asked_at_a_batch_leads_with_the_batch_total(catalog):
+    from advisor.tools.serving import serving_estimate
+
+    r = serving_estimate(
+        "llama 3.1 8b", accelerator="h100-sxm", dtype="bf16", concurrency=64, catalog=catalog
+    )
+    v = compose(WorkloadSpec(kind="speed", batch_size=64), [r])
+    assert v is not None and v.text.startswith("At batch 64, about ")
+    total = r["tokens_per_s"]
+    assert f"{total / 64:.3g}"[:3] in v.text  # the per-stream share of the total
+    one = compose(WorkloadSpec(kind="speed"), [r])
+    assert one is not None and one.text.startswith("One stream runs at about")

@@ -569,6 +569,8 @@ def _published_call(question: str, spec: WorkloadSpec) -> ToolCall | None:
         question.lower()
     ):
         return None
+    if spec.workload in ("lora", "qlora") or spec.method in ("lora", "qlora"):
+        return None  # adapting a model is not how it was pretrained
     runs = runs_named_in(question)
     if not runs:
         return None
@@ -668,6 +670,7 @@ def _plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
         if not acc and not spec.instance:
             p.assumptions.append("Sized on NVIDIA H100 SXM 80 GB (no accelerator given).")
         p.calls.append(ToolCall("inference_memory", args))
+    job_tokens = spec.tokens
     if model is not None and "train" in intents:
         tokens = spec.tokens
         if tokens is None and spec.kind in ("duration", "cost"):
@@ -675,6 +678,7 @@ def _plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
             # amount, which scales linearly, rather than ask
             tokens, why = assumed_training_tokens(spec, model, cat)
             p.assumptions.append(why)
+            job_tokens = tokens
         if tokens:
             args = {
                 "model": model,
@@ -728,7 +732,7 @@ def _plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
             p.assumptions.append("Served on NVIDIA H100 SXM (no accelerator given).")
         p.calls.append(ToolCall("serving_estimate", args))
     if model is not None and intents & {"cost", "compare"}:
-        training = "train" in intents and spec.tokens
+        training = "train" in intents and job_tokens
         args = {
             "model": model,
             "workload": "training" if training else "inference",
@@ -737,7 +741,7 @@ def _plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
             "pricing": spec.pricing or "on_demand",
         }
         if training:
-            args["tokens"] = spec.tokens
+            args["tokens"] = job_tokens
         if spec.provider:
             args["providers"] = [spec.provider]
         if spec.region:

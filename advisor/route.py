@@ -140,6 +140,7 @@ class WorkloadSpec(BaseModel):
         return WorkloadSpec(**data)
 
 
+TOKENS_PER_EXAMPLE = 1_000  # a fine-tuning example (prompt + answer), when only counts are said
 _VARIANT_WORDS = frozenset({"ti", "super", "xt", "xtx"})  # a different product from the bare name
 _LONG_DIGITS = re.compile(r"(?:\d[.,]?){13,}")  # also "1,1,1,..." and "1.1.1...."
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.\-_][A-Za-z0-9]+)*\+?")
@@ -951,6 +952,20 @@ class Router:
             value = _scaled(t.group(1), t.group(2))
             if value >= 1e6:
                 spec.tokens = value
+        elif t := re.search(
+            _NUM + _SCALE + r"\s*(?:training\s+)?(?:examples|samples|rows|conversations|"
+            r"instructions|instruction pairs|q&a pairs|dialogues)\b",
+            text,
+        ):
+            n = _scaled(t.group(1), t.group(2))
+            if n >= 100:
+                spec.tokens = n * TOKENS_PER_EXAMPLE
+                spec.notes = [
+                    *(spec.notes or []),
+                    f"{n:,.0f} examples read as about {spec.tokens:,.0f} tokens "
+                    f"({TOKENS_PER_EXAMPLE:,} per example; give the token count for a "
+                    "closer figure).",
+                ]
         if c := re.search(
             r"(\d+)\s*k\s*(?:-?token\s*)?(?:context|ctx|prompt|window|上下文)", text
         ) or re.search(

@@ -791,7 +791,9 @@ def _compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
         if compared is not None:
             return compared
     published = next((r for r in results if r.tool == "published_training"), None)
-    fine_tune = spec.workload in ("lora", "qlora", "full_finetune") or spec.method is not None
+    # adapting a model (LoRA, QLoRA, a named full fine-tune) is not how it was pretrained; a
+    # bare "train" is read as full fine-tuning and still asks about the published run
+    fine_tune = spec.workload in ("lora", "qlora") or spec.method is not None
     if published is not None and not (
         spec.owns_hardware
         or spec.num_accelerators
@@ -801,6 +803,17 @@ def _compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
     ):
         # "how long did it take to train X?": what its developers reported, then the estimate
         return Verdict(published.headline, "info", key_numbers(published))
+    ranked = next(
+        (
+            r
+            for r in results
+            if r.tool == "compare_options" and r.inputs.get("workload") == "training"
+        ),
+        None,
+    )
+    if spec.kind == "cost" and ranked is not None:
+        # "what does it cost to fine-tune X on 50k examples on AWS?": the cheapest job first
+        return Verdict(ranked.headline, "info", key_numbers(ranked))
     timed = next((r for r in results if r.tool == "training_estimate"), None)
     if timed is not None and spec.deadline_days and spec.num_accelerators:
         deadline = _deadline(spec, timed)

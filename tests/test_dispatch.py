@@ -169,3 +169,12 @@ def test_which_card_to_buy_for_a_model_runs_it_on_the_card_tiers(router, catalog
     cards = [c.inputs["accelerator"] for c in p.calls if c.tool == "run_on_hardware"]
     assert cards == [*LOCAL_CARD_LADDER, "rtx-3090"]
     assert p.calls[-1].inputs["num_accelerators"] == 2
+
+
+def test_a_fine_tune_cost_question_ranks_training_jobs_not_serving(router, catalog):
+    q = "How much does it cost to fine-tune Llama 3.1 8B with LoRA on 50k examples on AWS?"
+    p = plan(q, router.route(q), catalog)
+    ranked = [c for c in p.calls if c.tool == "compare_options"]
+    assert ranked and ranked[0].inputs["workload"] == "training"
+    assert ranked[0].inputs["tokens"] == 5e7
+    assert "published_training" not in [c.tool for c in p.calls]

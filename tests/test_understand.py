@@ -235,6 +235,8 @@ ROUTES = [
         {"kind": "speed", "observed_tokens_per_s": 4 / 60},
     ),
     ("pretrain a 1B model on 8 A100s in a week", {"deadline_days": 7}),
+    ("fine-tune llama 3.1 8b with LoRA on 50k examples", {"tokens": 5e7}),
+    ("LoRA on 20 examples", {"tokens": None}),
     # counts as people write them
     ("triple 3090 build, can it run 70b?", {"accelerator": "rtx-3090", "num_accelerators": 3}),
     ("a 4-GPU A10G server for llama 70b", {"accelerator": "a10g", "num_accelerators": 4}),

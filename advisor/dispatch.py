@@ -181,6 +181,7 @@ BATCH_CONTEXT_TOKENS = 2048  # per sequence in a batch, when the question gives 
 _LOCAL_DEVICE = re.compile(r"geforce|\brtx\b|radeon|quadro|titan|\barc\b|apple|jetson", re.I)
 
 
+OUTPUT_TOKENS_PER_REQUEST = 250  # compare_options' default answer length
 # Questions about storage, not GPU memory: checkpoint and dataset sizes, disks, egress.
 STORAGE_RE = re.compile(
     r"\b(?:storage|disk space|how much disk|(?:ssd|nvme|disk)s? (?:do i|will i|would i) need|"
@@ -750,6 +751,14 @@ def _plan(question: str, spec: WorkloadSpec, cat: Catalog) -> Plan:
             args["geography"] = spec.geography
         if spec.tokens_per_s and not training:
             args["target_tokens_per_s"] = spec.tokens_per_s
+        elif spec.requests_per_s and not training:
+            # "1 million requests a day": that rate of average-length answers, ranked by the
+            # monthly cost of serving it
+            args["target_tokens_per_s"] = spec.requests_per_s * OUTPUT_TOKENS_PER_REQUEST
+            p.assumptions.append(
+                f"{OUTPUT_TOKENS_PER_REQUEST} output tokens per request, spread evenly over "
+                "the day (peaks need more)."
+            )
         if spec.options:
             args["accelerators"] = [k for k, _ in spec.options]  # "L4 or A10G?": those cards
         p.calls.append(ToolCall("compare_options", args))

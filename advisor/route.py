@@ -1008,6 +1008,12 @@ class Router:
         if r := re.search(_NUM + r"\s*(?:requests?|queries)\s*(?:/|per|a)\s*min", text):
             spec.requests_per_s = _num(r.group(1)) / 60
         if r := re.search(
+            _NUM + _SCALE + r"\s*(?:requests?|queries|calls)\s*(?:/|per|a|each)\s*(hour|day|month)",
+            text,
+        ):  # "1 million requests per day": the average rate
+            per = {"hour": 3600, "day": 86_400, "month": 30 * 86_400}[r.group(3)]
+            spec.requests_per_s = _scaled(r.group(1), r.group(2)) / per
+        if r := re.search(
             _NUM + _SCALE + r"\s*(?:output\s*)?(?:tokens?|toks?|t)\s*(?:/|per)\s*"
             r"(?:s\b|sec|second)",
             text,

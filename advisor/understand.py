@@ -121,13 +121,15 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         "duration",
         r"\b(?:how long|how many (?:days|hours|weeks|months)|time to (?:train|fine-?tune)|"
         r"take to (?:train|fine-?tune|pretrain)|training time|wall[- ]clock|eta|gpu[- ]hours|"
+        r"[ahlbv]\d{2,3}s?[- ]hours|"
         r"number of hours|how much (?:resources?|compute|time) (?:it |did it |does it )?"
         r"(?:took|take))\b",
     ),
     (
         "capacity",
         r"\b(?:how many (?:gpus?|cards?|nodes?|[ahlb]\d{2,3}s?|instances?|servers?|"
-        r"accelerators?|replicas?|chips?)|requests? (?:per|a|/) ?s(?:ec(?:ond)?)?|rps|qps|"
+        r"accelerators?|replicas?|chips?)(?![\s-]*(?:hours?|days?)\b)|"  # not "H100 hours"
+        r"requests? (?:per|a|/) ?s(?:ec(?:ond)?)?|rps|qps|"
         r"concurrent (?:users|requests?|sessions)|\d+ (?:users|requests)|simultaneous users|"
         r"max[_ -]?num[_ -]?seqs|overloaded)\b",
     ),

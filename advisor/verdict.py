@@ -811,6 +811,13 @@ def _compose(spec: WorkloadSpec, results: list[ToolResult]) -> Verdict | None:
         ),
         None,
     )
+    serving_cost = next(
+        (r for r in results if r.tool == "compare_options" and r.inputs.get("target_tokens_per_s")),
+        None,
+    )
+    if spec.kind == "cost" and serving_cost is not None:
+        # "what would 1M requests a day cost?": the cheapest monthly bill for that rate
+        return Verdict(serving_cost.headline, "info", key_numbers(serving_cost))
     if spec.kind == "cost" and ranked is not None:
         # "what does it cost to fine-tune X on 50k examples on AWS?": the cheapest job first
         return Verdict(ranked.headline, "info", key_numbers(ranked))

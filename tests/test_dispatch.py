@@ -178,3 +178,10 @@ def test_a_fine_tune_cost_question_ranks_training_jobs_not_serving(router, catal
     assert ranked and ranked[0].inputs["workload"] == "training"
     assert ranked[0].inputs["tokens"] == 5e7
     assert "published_training" not in [c.tool for c in p.calls]
+
+
+def test_a_daily_request_volume_is_priced_as_a_monthly_serving_bill(router, catalog):
+    q = "How much would 1 million requests per day of Llama 3.1 8B cost on Lambda?"
+    p = plan(q, router.route(q), catalog)
+    ranked = [c for c in p.calls if c.tool == "compare_options"]
+    assert ranked and ranked[0].inputs["target_tokens_per_s"] == pytest.approx(1e6 / 86_400 * 250)

@@ -235,6 +235,7 @@ ROUTES = [
         {"kind": "speed", "observed_tokens_per_s": 4 / 60},
     ),
     ("pretrain a 1B model on 8 A100s in a week", {"deadline_days": 7}),
+    ("1 million requests per day of llama 3.1 8b", {"requests_per_s": 1e6 / 86_400}),
     ("fine-tune llama 3.1 8b with LoRA on 50k examples", {"tokens": 5e7}),
     ("LoRA on 20 examples", {"tokens": None}),
     # counts as people write them
@@ -473,6 +474,8 @@ KINDS = [
     ("which GPU should I buy for local LLMs?", "choose"),
     ("ZONE_RESOURCE_POOL_EXHAUSTED when creating an a2 instance", "availability"),
     ("what is the KV cache?", "explain"),
+    ("training a 7B model on 2T tokens: how many H100 hours?", "duration"),
+    ("how many H100s to train a 7B model in a week?", "capacity"),
     # a reported speed asked about as normal, in Chinese, though it also says "可以跑通"
     ("可以跑通,但decode速度 0.1 tokens/s 都不到,正常吗", "speed"),
     ("3090 单卡可以在本地推理 llama13B 的 4-bit量化模型吗？", "fit"),

@@ -313,6 +313,8 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
                 )
             if spec.provider:
                 args["provider"] = spec.provider
+            elif spec.providers:
+                args["providers"] = spec.providers
             if spec.num_accelerators and spec.num_accelerators > 1:
                 args["num_accelerators"] = spec.num_accelerators
         if spec.region:

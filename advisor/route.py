@@ -94,6 +94,9 @@ class WorkloadSpec(BaseModel):
     options: list[tuple[str, int]] | None = Field(
         default=None, description="accelerators compared ('2x 3090 vs a 4090'): (id, count)"
     )
+    providers: list[str] | None = Field(
+        default=None, description="several providers named and compared ('Lambda or AWS')"
+    )
     buying_local: bool | None = Field(
         default=None, description="a card to buy for one's own machine ('which GPU to buy')"
     )
@@ -560,6 +563,8 @@ class Router:
         named = {prov for word, prov in _PROVIDERS.items() if re.search(rf"\b{word}\b", text)}
         if len(named) == 1 and spec.provider is None:
             spec.provider = named.pop()  # several providers named: compare across all
+        elif len(named) > 1 and spec.provider is None:
+            spec.providers = sorted(named)  # "an H100 on Lambda or on AWS?": those two
         for tok in words:
             region = self._regions.get(tok.lower())
             if region is not None:

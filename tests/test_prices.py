@@ -95,3 +95,11 @@ def test_with_no_card_named_only_gpus_are_listed(catalog):
     }
     assert kinds == {"gpu"}
     assert "Cheapest on-demand GPU instance on aws" in r.headline
+
+
+def test_two_providers_named_get_the_cheapest_of_each(catalog):
+    r = gpu_prices("h100", providers=["lambda", "aws"], catalog=catalog)
+    assert "by provider: lambda " in r.headline and "; aws " in r.headline
+    assert {row["provider"] for row in r.table or []} <= {"lambda", "aws"}
+    with pytest.raises(UnknownNameError):
+        gpu_prices("h100", providers=["lambda", "hetzner"], catalog=catalog)

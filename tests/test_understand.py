@@ -281,7 +281,8 @@ ROUTES = [
     ("ResourceLimitExceeded for ml.p2.xlarge", {"provider": "aws", "kind": "availability"}),
     ("GPUS_ALL_REGIONS quota is 0", {"provider": "gcp"}),
     ("what does an 8x H100 node cost on Lambda Labs?", {"provider": "lambda"}),
-    ("coreweave or nebius for B200s?", {"provider": None}),  # two named: compare across all
+    # two named: compare those two
+    ("coreweave or nebius for B200s?", {"provider": None, "providers": ["coreweave", "nebius"]}),
     # the card to buy, not the one owned, is the subject; quoted cards are then no options
     (
         "I have an RTX 4090 ... should I buy an RTX 3090 for llama 2 13b?",

@@ -80,6 +80,7 @@ def gpu_prices(
     accelerator: str | None = None,
     *,
     provider: str | None = None,
+    providers: list[str] | None = None,
     instance: str | None = None,
     region: str | None = None,
     geography: str | None = None,
@@ -116,6 +117,9 @@ def gpu_prices(
     elif provider:
         prov = cat.provider_id(provider)
         pool = [i for i in pool if i.provider == prov]
+    elif providers:
+        wanted = {cat.provider_id(p) for p in providers}
+        pool = [i for i in pool if i.provider in wanted]
     family = label = None
     if accelerator and named_instance is None:
         acc = cat.accelerator(accelerator)
@@ -207,6 +211,18 @@ def gpu_prices(
         f"{fmt(per_hour * HOURS_PER_MONTH, '$')} per month running all the time (price as of "
         f"{as_of})."
     )
+    compared = sorted({inst.provider for _, inst, _, _ in rows}) if providers else []
+    if len(compared) > 1:
+        # "an H100 on Lambda or on AWS?": the cheapest of each, cheapest first
+        best_of = {}
+        for gpu_h, inst, row, value in rows:
+            best_of.setdefault(inst.provider, (gpu_h, inst, row, value))
+        parts = [
+            f"{p} {inst.name} ({inst.accelerator_count} x, {row.region}) at "
+            f"{fmt(gpu_h, '$')} per GPU-hour ({fmt(value, '$')}/h)"
+            for p, (gpu_h, inst, row, value) in sorted(best_of.items(), key=lambda kv: kv[1][0])
+        ]
+        headline = f"Cheapest {key.replace('_', '-')} {what} by provider: " + "; ".join(parts) + "."
     if named_instance is not None:
         headline = (
             f"{best.provider} {best.name} ({best.accelerator_count} x {acc_name}, "
@@ -229,6 +245,7 @@ def gpu_prices(
         inputs={
             "accelerator": accelerator,
             "provider": provider,
+            "providers": providers,
             "instance": instance,
             "region": region,
             "geography": geo,

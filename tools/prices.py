@@ -214,7 +214,7 @@ def gpu_prices(
     compared = sorted({inst.provider for _, inst, _, _ in rows}) if providers else []
     if len(compared) > 1:
         # "an H100 on Lambda or on AWS?": the cheapest of each, cheapest first
-        best_of = {}
+        best_of: dict[str, tuple[float, Instance, RegionPrice, float]] = {}
         for gpu_h, inst, row, value in rows:
             best_of.setdefault(inst.provider, (gpu_h, inst, row, value))
         parts = [

@@ -90,7 +90,7 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"\bhow fast (?:will|would|does|do|can|could|is)\b|\bwhat (?:speed|t/s|tokens? per "
         r"second)\b|\bhow many tokens? (?:per|a) second\b|"
         # "decode 速度 0.1 tokens/s 都不到, 正常吗": is a reported speed normal
-        r"(?=.*(?:tok(?:en)?s?\s*/\s*s|t/s|速度)).*(?:正常吗|是否正常)",
+        r"(?:tok(?:en)?s?\s*/\s*s|t/s|速度)[^?？]{0,200}?(?:正常吗|是否正常)",
     ),
     (
         "fit",

@@ -560,7 +560,9 @@ class Router:
                     f"{sized.group(0)} is not in the catalog"
                     + (f" (catalogued in its family: {', '.join(sizes)})." if sizes else "."),
                 ]
-        named = {prov for word, prov in _PROVIDERS.items() if re.search(rf"\b{word}\b", text)}
+        # each pattern grouped: an ungrouped alternation would leave "[a-z]+\d…" unanchored and
+        # quadratic on one long word
+        named = {prov for word, prov in _PROVIDERS.items() if re.search(rf"\b(?:{word})\b", text)}
         if len(named) == 1 and spec.provider is None:
             spec.provider = named.pop()  # several providers named: compare across all
         elif len(named) > 1 and spec.provider is None:
@@ -726,13 +728,14 @@ class Router:
             adjacent = adjacent or understand.memory_before(text, first)
             if adjacent is not None:
                 spec.accelerator = self._variant_with_memory(spec.accelerator, adjacent)
+        compared = understand.compares(text)  # once: the text is long, the card list may be too
         for (k1, s1, e1), (k2, s2, _) in zip(named, named[1:], strict=False):
             between = [t.lower() for t in tokens[e1:s2]]
             # "2x 3090 vs 1x 4090", "a 4090 or two 3090s": options joined by or / vs
             if subject not in (None, k1, k2):
                 break  # "you mention V100 or A100, but can a newer 3080 work?": not options
             joined = {"or", "vs", "versus"}
-            if understand.compares(text) and len({k for k, _, _ in named}) == 2:
+            if compared and len({k for k, _, _ in named}) == 2:
                 joined |= {"and", "than"}  # "the difference between an A100 and an H100"
             if k1 != k2 and len(between) <= 4 and joined & set(between):
                 spec.options = [

@@ -103,6 +103,20 @@ def test_understanding_never_raises(q):
     assert spec.num_accelerators is None or spec.num_accelerators >= 1
 
 
+# Shapes that were quadratic in Router.route (found by profiling, fixed): one 100k-character
+# word that an unanchored provider pattern rescanned from every position, and a card name
+# repeated thousands of times, each occurrence rescanning the whole text. Routed once each;
+# before the fix these took 50 s and 20 s, now about 1-3 s (docs/RELIABILITY.md).
+PATHOLOGICAL = ["a" * 100_000 + "1b.2", "v3-8 tpu " * 10_000, "H100 " * 20_000]
+
+
+@pytest.mark.parametrize("q", PATHOLOGICAL, ids=["long-word", "repeated-tpu", "repeated-card"])
+def test_pathological_long_questions_are_understood(q):
+    spec = ROUTER.route(q)
+    assert isinstance(spec, WorkloadSpec)
+    assert spec.num_accelerators is None or spec.num_accelerators >= 1
+
+
 @_settings(EXAMPLES["plan"])
 @given(q=questions)
 def test_planning_and_calculators_raise_only_typed_errors(q):

@@ -240,6 +240,14 @@ WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
     ("pretraining", r"\bpre-?train\w*\b|\btrain(?:ing)? (?:\w+ )?from scratch\b|预训练"),
     ("full_finetune", r"全参数?(?:微调|训练)|全量(?:微调|训练)"),
     ("full_finetune", r"\bfine-?\s?tun\w*|\bfinetun\w*|\bsft\b|微调"),
+    (
+        # how a released model was trained ("you trained for 5 epochs on 32 A100s", "GPUs
+        # needed to train these models", "GPU hours used for training their models"): its
+        # developers' run, which is pretraining
+        "pretraining",
+        r"\b(?:you|they|was|were|been) (?:\w+ )?trained\b|"
+        r"\btrain(?:ing)? (?:these|those|your|their) (?:\w+ )?models?\b",
+    ),
     ("full_finetune", r"\btrain(?:ing|s|ed)?\b(?! data)"),  # bare "train": see route
     (
         "batch_inference",

@@ -221,6 +221,20 @@ def _family_stated(model: str, question: str) -> bool:
     return bool(word) and word in question.lower()
 
 
+_SIZE_TOKEN = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*([bm])\b", re.I)
+
+
+def model_stated(model: str, question: str) -> bool:
+    """Whether the question names the expected model at all: its family word or one of its
+    sizes ("7B"). "Can the RTX 3050 run this model?" asked on a model's own page states
+    neither; the thread's subject is context the advisor never sees, like the engine."""
+    if _family_stated(model, question):
+        return True
+    sizes = {(float(n), u.lower()) for n, u in _SIZE_TOKEN.findall(model)}
+    asked = {(float(n), u.lower()) for n, u in _SIZE_TOKEN.findall(question)}
+    return bool(sizes & asked)
+
+
 def _stated(name: str, question: str) -> bool:
     """Whether ``name`` appears in the question (engines are judged only when named there)."""
     return _norm(name) in _norm(question)
@@ -229,8 +243,8 @@ def _stated(name: str, question: str) -> bool:
 def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = "") -> list[str]:
     """What the advisor read from the question against what the question says.
 
-    The engine is judged only where the question names it: the thread's repository (an
-    Ollama issue, say) is context, not something the user said.
+    The engine and the model are judged only where the question names them: the thread's
+    repository (an Ollama issue, a model's page) is context, not something the user said.
     """
     bad: list[str] = []
     hw = expect.hardware
@@ -255,7 +269,7 @@ def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = 
             bad.append(f"{key}: read {getattr(spec, key)!r}, expected {want_v:g}")
     if expect.cpu_only and not spec.cpu_only:
         bad.append("missed: CPU only")
-    if expect.model:
+    if expect.model and (not question or model_stated(expect.model, question)):
         want_id, want_size = _model_params(cat, expect.model)
         got_size = spec.params_b
         if spec.model:

@@ -31,3 +31,17 @@ def test_a_tpu_slice_is_judged_as_its_chip(catalog):
     want = Situation(hardware="TPU v3-8")
     assert check_situation(want, WorkloadSpec(accelerator="tpu-v3"), catalog) == []
     assert check_situation(want, WorkloadSpec(accelerator="tpu-v4"), catalog)
+
+
+def test_a_model_is_judged_only_where_the_question_names_it(catalog):
+    """The thread's model is context: "this model" states no model; a family word or a size
+    does, and then a wrong reading fails."""
+    want = Situation(model="MPT-7b-Chat-Instruct-LongCTX-Merge")
+    assert check_situation(want, WorkloadSpec(), catalog, "can the rtx 3050 8g run this model?") == []
+    named = check_situation(want, WorkloadSpec(), catalog, "can a 3050 run mpt?")
+    assert named and "model" in named[0]
+    llama = Situation(model="Llama 2 13B")
+    sized = check_situation(llama, WorkloadSpec(params_b=7.0), catalog, "can I run the 13B?")
+    assert sized and "13" in sized[0]
+    right = catalog.model("llama 2 13b").id
+    assert check_situation(llama, WorkloadSpec(model=right), catalog, "can I run the 13B?") == []

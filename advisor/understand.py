@@ -363,6 +363,19 @@ CORES_RE = re.compile(
     r"\bon (?:an? |my |the )?(?:amd )?ryzen\b",
     re.I,
 )
+# A CPU product or a CPU-only cloud instance named as the machine ("an Intel Core Ultra 7
+# 255H", "Xeon Gold 6338", "EPYC 9654", "a c5.xlarge"): with no GPU word anywhere, the
+# question is about CPU inference. Integrated-GPU parts in the catalog are matched as devices
+# first (route), so this never hides them.
+CPU_PRODUCT_RE = re.compile(
+    r"\b(?:intel )?core (?:ultra )?[3579]\b|\b(?:intel )?core i[3579](?:[- ]\d{4,5}\w*)?\b|"
+    r"\bi[3579]-\d{4,5}\w*\b|\bxeon\b|\bepyc\b|\bthreadripper\b|\bryzen \d\b|"
+    r"\bgraviton\s?\d?\b|\bampere altra\b|"
+    # CPU instance families: AWS c/m/r/t (c5, m6i, r7g, t3), GCP n1/n2/c2/c3/e2 shapes
+    r"\b(?:[cmrt][4-8][a-z]{0,3})\.(?:\d{0,2}x?large|medium|metal)\b|"
+    r"\b(?:n1|n2d?|c2d?|c3d?|e2)-(?:standard|highmem|highcpu)-\d+\b",
+    re.I,
+)
 GPU_WORD_RE = re.compile(r"\b(?:gpus?|cuda|vram|graphics|nvidia|rtx|gtx|radeon|metal|-ngl)\b", re.I)
 RAM_KIND_RE = re.compile(r"\b(lpddr5x|lpddr5|ddr5|ddr4|ddr3)(?:[- @]?(\d{4}))?\b", re.I)
 RAM_CHANNEL_RE = re.compile(
@@ -675,7 +688,8 @@ def owned(text: str) -> bool:
 def cpu_only(text: str) -> bool:
     if any(re.search(rule, text, re.I) for rule in CPU_ONLY_RULES):
         return True
-    return bool(CORES_RE.search(text)) and not GPU_WORD_RE.search(text)
+    named_cpu = CORES_RE.search(text) or CPU_PRODUCT_RE.search(text)
+    return bool(named_cpu) and not GPU_WORD_RE.search(text)
 
 
 def ram_details(text: str) -> tuple[str | None, int | None, int | None]:

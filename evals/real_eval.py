@@ -248,7 +248,11 @@ def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = 
     """
     bad: list[str] = []
     hw = expect.hardware
-    if hw and hw.strip().lower() in ("cpu", "cpu only", "cpu-only"):
+    cpu_named = bool(hw) and (
+        str(hw).strip().lower() in ("cpu", "cpu only", "cpu-only")
+        or bool(understand.CPU_PRODUCT_RE.search(str(hw)))  # "Intel Core i5", "c5.xlarge"
+    )
+    if cpu_named:
         if not spec.cpu_only:
             bad.append("missed: CPU only")
     elif hw:

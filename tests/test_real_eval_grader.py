@@ -37,7 +37,8 @@ def test_a_model_is_judged_only_where_the_question_names_it(catalog):
     """The thread's model is context: "this model" states no model; a family word or a size
     does, and then a wrong reading fails."""
     want = Situation(model="MPT-7b-Chat-Instruct-LongCTX-Merge")
-    assert check_situation(want, WorkloadSpec(), catalog, "can the rtx 3050 8g run this model?") == []
+    page = "can the rtx 3050 8g run this model?"
+    assert check_situation(want, WorkloadSpec(), catalog, page) == []
     named = check_situation(want, WorkloadSpec(), catalog, "can a 3050 run mpt?")
     assert named and "model" in named[0]
     llama = Situation(model="Llama 2 13B")
@@ -45,3 +46,11 @@ def test_a_model_is_judged_only_where_the_question_names_it(catalog):
     assert sized and "13" in sized[0]
     right = catalog.model("llama 2 13b").id
     assert check_situation(llama, WorkloadSpec(model=right), catalog, "can I run the 13B?") == []
+
+
+def test_a_cpu_named_as_the_machine_is_judged_as_cpu_only(catalog):
+    for hw in ("Intel Core i5", "Intel Core Ultra 7 255H", "AWS c5.xlarge", "CPU"):
+        assert check_situation(Situation(hardware=hw), WorkloadSpec(cpu_only=True), catalog) == []
+        assert check_situation(Situation(hardware=hw), WorkloadSpec(), catalog) == [
+            "missed: CPU only"
+        ]

@@ -568,3 +568,18 @@ def test_absurd_digit_runs_are_clipped_before_the_number_patterns(router):
 def test_tpu_slice_names(catalog, question, acc, chips):
     spec = Router(catalog).route(question)
     assert (spec.accelerator, spec.num_accelerators) == (acc, chips)
+
+
+@pytest.mark.parametrize(
+    "q, cpu",
+    [
+        ("How fast is llama 3 8b q4_k_m on an Intel Core Ultra 7 255H?", True),
+        ("llama.cpp speed on a Xeon Gold 6338 for a 70b model", True),
+        ("whisper on a c5.xlarge is slow", True),
+        ("EPYC 9654 with 12-channel DDR5, how fast is deepseek r1?", True),
+        ("Ryzen 9 7950X and an RTX 4090: can I run a 70b?", False),  # the GPU is the device
+        ("is a g5.xlarge enough for llama 8b?", False),  # a GPU instance
+    ],
+)
+def test_a_named_cpu_product_without_a_gpu_means_cpu_only(q, cpu):
+    assert u.cpu_only(q) is cpu

@@ -145,7 +145,11 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"\b(?:how much (?:vram|memory|gpu memory|ram|hbm)|vram (?:needed|required|"
         r"requirements?|usage)|memory (?:requirements?|needed|footprint|usage)|"
         r"(?:need|require)s? (?:\w+ )?(?:vram|gpu memory)|minimum (?:gpu|hardware|vram)|"
-        r"run (?:it|this|that|\w+(?: \w+)?) on|hardware requirements?)\b",
+        r"run (?:it|this|that|\w+(?: \w+)?) on|hardware requirements?|"
+        r"how much (?:gpu |video )?mem|mem(?:ory)? (?:needed|required))\b|"
+        # "需要多大的显存", "至少需要多少G的卡", "怎么部署72B模型": how much memory, how to fit
+        r"多(?:大|少)(?:的)?显存|多少\s*G|显存(?:需要|要求|多大|多少)|"
+        r"(?:怎么|如何)(?:才能)?(?:部署|推理|运行|跑)",
     ),
     (
         "choose",
@@ -176,6 +180,9 @@ WEIGHT_FORMAT_RULES: tuple[tuple[str, str], ...] = (
     (r"\bmxfp4\b", "mxfp4"),
     (r"\bnvfp4\b|\bfp4\b", "fp4"),
     (r"\bgptq\b", "gptq"),
+    # GPTQ by naming convention: a group-size suffix ("13b-4bit-128g"), and Qwen's own
+    # "-Int4" checkpoints, which are GPTQ ("Qwen-14B-Chat-Int4")
+    (r"\b4[-_ ]?bit[-_ ]?(?:32|64|128)g?\b|[-_](?:32|64|128)g\b|\bqwen[\w.-]*-int4\b", "gptq"),
     (r"\bawq\b", "awq"),
     (r"\bnf4\b|\bbnb[ -]?4\s*-?bit\b|\bload_in_4bit\b|\bbitsandbytes\b.{0,20}\b4[ -]?bit\b", "nf4"),
     (
@@ -240,6 +247,7 @@ WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
     ("pretraining", r"\bpre-?train\w*\b|\btrain(?:ing)? (?:\w+ )?from scratch\b|预训练"),
     ("full_finetune", r"全参数?(?:微调|训练)|全量(?:微调|训练)"),
     ("full_finetune", r"\bfine-?\s?tun\w*|\bfinetun\w*|\bsft\b|微调"),
+    ("full_finetune", r"训练"),  # a bare "train" (预训练 is pretraining, above)
     (
         # how a released model was trained ("you trained for 5 epochs on 32 A100s", "GPUs
         # needed to train these models", "GPU hours used for training their models"): its
@@ -319,6 +327,7 @@ VRAM_RULES = (
     # "显存为24G" is the card's memory; "使用显存为120G" / "占用显存" is what a job used
     r"(?<!使用)(?<!占用)(?<!需要)(?<!用了)显存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
     _GB + r"\s*(?:的)?\s*显存",
+    _GB.replace(r"\b", "") + r"\s*(?:的\s*)?(?:显卡|卡)",  # "一张48G的显卡"
 )
 # Memory of all the cards together: "4 V100s, 128 GB in total", "两个4090 总共48GB".
 TOTAL_MEMORY_RULES = (
@@ -626,16 +635,61 @@ _HAVE_GB = re.compile(
 )
 
 
+# Memory someone needs rather than has: "will need at least 32GB of VRAM", "需要24G显存".
+_NEED_BEFORE = re.compile(
+    r"(?:\bneeds?|\brequires?|\brequired|\bat least|\bminimum|\brecommended|\bover|"
+    r"\bmore than|需要|至少|要求)\W*(?:\w+\W+){0,2}$",
+    re.I,
+)
+_HAVE_ZH = re.compile(r"(?:我有|我只有|只有|现有|手上有|手里有|一张|一块|单卡)[^，。,.]{0,8}$")
+
+
 def device_memory_gb(text: str) -> float | None:
-    return _first_gb(VRAM_RULES, text)
+    """The card's memory. Of several amounts, the one the user has ("ran out of VRAM on my
+    24GB card ... will need at least 32GB of VRAM" is 24), not one that is needed; else the
+    first by rule order."""
+    found = [
+        (m.start(), float(m.group(1)))
+        for rule in VRAM_RULES
+        for m in [re.search(rule, text, re.I)]
+        if m and 0 < float(m.group(1)) <= 65536
+    ]
+    if len({v for _, v in found}) <= 1:
+        return found[0][1] if found else None
+
+    def before(at: int) -> str:
+        return text[max(0, at - 40) : at]
+
+    owned = [
+        v for at, v in sorted(found) if _HAVE.search(before(at)) or _HAVE_ZH.search(before(at))
+    ]
+    if owned:
+        return owned[0]
+    had = [v for at, v in found if not _NEED_BEFORE.search(before(at))]
+    return (had or [found[0][1]])[0]
+
+
+# "is 20GB enough?", "20G也能够吗", "24G够吗": the amount asked about, in a VRAM question
+_ENOUGH_GB = re.compile(
+    r"\b(?:is|are|would|will)\s+(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\s+(?:of\s+vram\s+)?"
+    r"(?:be\s+)?(?:enough|sufficient)\b|"
+    r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\s*(?:显存)?\s*(?:也)?(?:能够|足够|够|可以|行)(?:吗|么|嘛)",
+    re.I,
+)
 
 
 def unnamed_gpu_memory_gb(text: str) -> float | None:
-    """'I have 8GB' in a question about VRAM that names no card: that card's memory."""
-    if _GPU_MEMORY_TOPIC.search(text) and (m := _HAVE_GB.search(text)):
+    """'I have 8GB' or 'is 20GB enough?' in a question about VRAM that names no card: that
+    card's memory."""
+    if not _GPU_MEMORY_TOPIC.search(text):
+        return None
+    if m := _HAVE_GB.search(text):
         value = float(m.group(1))
-        return value if 0 < value <= 1024 else None
-    return None
+    elif m := _ENOUGH_GB.search(text):
+        value = float(m.group(1) or m.group(2))
+    else:
+        return None
+    return value if 0 < value <= 1024 else None
 
 
 def total_memory_gb(text: str) -> float | None:

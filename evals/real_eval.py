@@ -294,7 +294,9 @@ def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = 
             want_p = normalize_dtype(expect.precision)
         except AdvisorError:
             want_p = None
-        if want_p is not None and spec.dtype != want_p:
+        # "int4" is generic: GPTQ and AWQ checkpoints are 4-bit integer weights too
+        same = spec.dtype == want_p or (want_p == "int4" and spec.dtype in ("gptq", "awq"))
+        if want_p is not None and not same:
             bad.append(f"precision: read {spec.dtype!r}, expected {want_p!r}")
     if expect.context_tokens is not None:
         got = spec.context_tokens

@@ -54,3 +54,10 @@ def test_a_cpu_named_as_the_machine_is_judged_as_cpu_only(catalog):
         assert check_situation(Situation(hardware=hw), WorkloadSpec(), catalog) == [
             "missed: CPU only"
         ]
+
+
+def test_generic_int4_accepts_gptq_and_awq_but_not_the_reverse(catalog):
+    assert check_situation(Situation(precision="int4"), WorkloadSpec(dtype="gptq"), catalog) == []
+    assert check_situation(Situation(precision="int4"), WorkloadSpec(dtype="awq"), catalog) == []
+    assert check_situation(Situation(precision="gptq"), WorkloadSpec(dtype="int4"), catalog)
+    assert check_situation(Situation(precision="int4"), WorkloadSpec(dtype="int8"), catalog)

@@ -583,3 +583,63 @@ def test_tpu_slice_names(catalog, question, acc, chips):
 )
 def test_a_named_cpu_product_without_a_gpu_means_cpu_only(q, cpu):
     assert u.cpu_only(q) is cpu
+
+
+@pytest.mark.parametrize(
+    "q, gb",
+    [
+        ("我只有一张48G的显卡，请问如何才能推理72B的模型", 48),
+        ("ran out of VRAM on my 24GB card. I suspect, will need at least 32GB of VRAM", 24),
+        ("need at least 32GB of VRAM? I have a 16GB card", 16),
+        ("a 24GB card", 24),
+    ],
+)
+def test_device_memory_is_what_the_user_has_not_what_is_needed(q, gb):
+    from advisor.route import space_scripts
+
+    assert u.device_memory_gb(space_scripts(q)) == gb
+
+
+@pytest.mark.parametrize(
+    "q, gb",
+    [
+        ("微调llama3-8B需要多大的显存呢 [fp16精度下20G也能够吗]", 20),
+        ("is 24GB enough for a 70b? how much vram", 24),
+        ("how much vram does a 70b need?", None),
+    ],
+)
+def test_an_amount_asked_about_in_a_vram_question_is_the_cards_memory(q, gb):
+    from advisor.route import space_scripts
+
+    assert u.unnamed_gpu_memory_gb(space_scripts(q)) == gb
+
+
+@pytest.mark.parametrize(
+    "name, dtype",
+    [
+        ("Pygmalion-13b-4bit-128g.safetensors", "gptq"),
+        ("Qwen-14B-Chat-Int4", "gptq"),
+        ("llama-13b-4bit-128", "gptq"),
+        ("I quantized it to int4", "int4"),
+        ("a 4-bit model", "int4"),
+    ],
+)
+def test_gptq_is_read_from_its_naming_conventions(name, dtype):
+    assert u.weight_dtype(name) == dtype
+
+
+@pytest.mark.parametrize(
+    "q, kind, workload",
+    [
+        ("How much GPU mem needed for 7B model?", "fit", None),
+        ("72B-4bit模型部署至少需要多少G的卡", "fit", "inference"),
+        ("请问如果想训练72b的模型，大概需要多少显存呢", "fit", "full_finetune"),
+        ("有限的显存怎么部署72B模型", "fit", "inference"),
+    ],
+)
+def test_memory_questions_in_chinese_and_shorthand(q, kind, workload):
+    from advisor.route import space_scripts
+
+    t = space_scripts(q)
+    assert u.question_kind(t) == kind
+    assert u.workload(t) == workload

@@ -578,6 +578,10 @@ class Router:
                 break
         self._quantities(text, spec)
         self._situation(text, spec)
+        if spec.workload == "full_finetune" and spec.method is None and spec.tokens is None:
+            # a bare "fine-tune 76B" or "训练72b" names no method: the one sized (full or
+            # LoRA, by the setup) and the other beside it, as the answer depends on it
+            spec.other_methods = ["full", "lora"]
         spec.intents = self._intents(text, spec)
         if (
             spec.workload in ("inference", "batch_inference")

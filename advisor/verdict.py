@@ -372,7 +372,11 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     label = fits_q.label.replace("Fits ", "")
     nums = key_numbers(r)
     method = str(r.inputs.get("method", "full"))
-    what = "full fine-tuning" if method == "full" else f"{method.upper()} fine-tuning"
+    what = (
+        "full fine-tuning"
+        if method == "full"
+        else f"{METHOD_NAMES.get(method, method)} fine-tuning"
+    )
     if fits_q.value is True:
         text = f"Yes: {what} of {r.inputs['model']} needs about {total} per GPU, within {label}."
         return Verdict(text, "yes", nums)
@@ -409,10 +413,14 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
         )
         return Verdict(text, "yes", nums)
     if working:
-        alt = working[0]
+        # the cheapest change first: one on the GPUs they have (8-bit optimizer, offload,
+        # LoRA, QLoRA) before buying more GPUs to shard over
+        same_gpus = [a for a in working if not re.match(r"\d+ GPUs\b", a.label)]
+        alt = (same_gpus or working)[0]
         text = (
             f"Not as set up: {what} of {r.inputs['model']} needs about {total} per GPU, more "
-            f"than {label}. It fits if you use {alt.label} ({alt.detail})."
+            f"than {label}. It fits if you use {alt.label} "
+            f"({alt.detail.replace(' (fits)', '')})."
         )
         if need is not None and not alt.label.startswith(f"{int(need)} GPUs"):
             text += f" Or shard it with ZeRO-3 / FSDP over at least {int(need)} such GPUs."
@@ -447,12 +455,14 @@ def _other_sizes(r: ToolResult, results: list[ToolResult]) -> str:
             method = METHOD_NAMES.get(str(o.inputs.get("method")), str(o.inputs.get("method")))
             n = int(o.inputs.get("num_gpus") or 1)
             where = "on one GPU" if n == 1 else f"per GPU over {n}"
-            methods.append(f"{method}: about {fmt(need, 'GB')} {where}{mark}")
+            least = _num(o, "min_accelerators") if fits is not None and not fits.value else None
+            sharded = f", at least {int(least)} GPUs sharded with ZeRO-3" if least else ""
+            methods.append(f"{method}: about {fmt(need, 'GB')} {where}{mark}{sharded}")
         else:
             parts.append(f"{o.inputs.get('model')}: about {fmt(need, 'GB')}{mark}")
     out = []
     if methods:
-        out.append(f"The other methods named: {'; '.join(methods)}.")
+        out.append(f"Other methods: {'; '.join(methods)}.")
     if parts:
         out.append(f"The other sizes named: {'; '.join(parts)}.")
     return " ".join(out)

@@ -643,3 +643,17 @@ def test_memory_questions_in_chinese_and_shorthand(q, kind, workload):
     t = space_scripts(q)
     assert u.question_kind(t) == kind
     assert u.workload(t) == workload
+
+
+@pytest.mark.parametrize(
+    "q, others",
+    [
+        ("How much training resources are needed for 76B fine-tuning", ["full", "lora"]),
+        ("请问如果想训练72b的模型，大概需要多少显存呢", ["full", "lora"]),
+        ("memory to LoRA fine-tune llama 3 8b", None),  # a method named: that one
+        ("full fine-tune llama 3 8b on 8 H100s", None),
+    ],
+)
+def test_a_bare_fine_tune_sizes_both_methods(q, others):
+    spec = Router(load_catalog()).route(q)
+    assert spec.other_methods == others

@@ -357,7 +357,7 @@ def test_other_training_methods_named_follow_the_first(catalog):
     full = training_memory("llama 3.1 8b", method="full", catalog=catalog, **common)
     v = compose(WorkloadSpec(kind="fit", method="lora", other_methods=["full"]), [lora, full])
     assert v is not None and v.answer == "yes"
-    assert "The other methods named: full fine-tuning: about" in v.text
+    assert "Other methods: full fine-tuning: about" in v.text
     assert "on one GPU (does not fit)" in v.text
     allowed = _numbers_from(lora) | _numbers_from(full)
     assert all(
@@ -544,3 +544,33 @@ def test_a_speed_asked_at_a_batch_leads_with_the_batch_total(catalog):
     assert f"{total / 64:.3g}"[:3] in v.text  # the per-stream share of the total
     one = compose(WorkloadSpec(kind="speed"), [r])
     assert one is not None and one.text.startswith("One stream runs at about")
+
+
+def test_a_training_misfit_on_owned_cards_leads_with_a_change_on_those_cards(catalog):
+    """Full fine-tuning of an 8B on one 4090 does not fit; QLoRA fits on that card, so it is
+    the change offered first, and sharding over more GPUs comes after it."""
+    full = training_memory(
+        "llama 3 8b",
+        method="full",
+        num_gpus=1,
+        accelerator="rtx-4090",
+        activation_checkpointing=True,
+        catalog=catalog,
+    )
+    v = compose(WorkloadSpec(kind="fit", accelerator="rtx-4090", owned=True), [full])
+    assert v is not None and v.answer == "yes_with_changes"
+    assert "It fits if you use QLoRA" in v.text
+    assert v.text.index("QLoRA") < v.text.index("ZeRO-3")
+    assert _all_numbers_traceable(v.text, full)
+
+
+def test_a_bare_fine_tune_shows_the_other_method_with_its_gpu_count(catalog):
+    """'How much to fine-tune a 70B?' names no method: LoRA is sized, full fine-tuning beside
+    it with the GPUs it needs sharded."""
+    common = dict(num_gpus=1, accelerator="h100-sxm", activation_checkpointing=True)
+    lora = training_memory("llama 3.1 70b", method="lora", catalog=catalog, **common)
+    full = training_memory("llama 3.1 70b", method="full", catalog=catalog, **common)
+    need = int(full.values["min_accelerators"].value)
+    v = compose(WorkloadSpec(kind="fit", other_methods=["full", "lora"]), [lora, full])
+    assert v is not None
+    assert "full fine-tuning: about" in v.text and f"at least {need} GPUs sharded" in v.text

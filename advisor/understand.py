@@ -270,7 +270,8 @@ WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
         r"\btok(?:en)?s?/s\b|\bt/s\b|\bload\w*\b|\bhost\w*\b|\bdeploy\w*\b|推理|部署|"
         # serving settings and stages name inference too
         r"\bmax_model_len\b|\bgpu_memory_utilization\b|\bmax_num_seqs\b|\bkv[- ]?cache\b|"
-        r"\bprefill\b|\bdecod\w+\b|\bllm class\b|\bprompt processing\b",
+        r"\bprefill\b|\bdecod\w+\b|\bllm class\b|\bprompt processing\b|"
+        r"\.(?:gguf|ggml)\b|\bggml\b",  # a llama.cpp model file is run, not trained
     ),
 )
 _WORKLOAD_RES = tuple((w, re.compile(p, re.I)) for w, p in WORKLOAD_RULES)
@@ -575,9 +576,22 @@ STRONG_INFERENCE_RE = re.compile(
 )
 
 
+# "lora" inside a model's or file's name ("alpaca-lora-65B.ggml.q5_1.bin", "x-lora-13b"):
+# a merged model someone runs, not LoRA training
+_LORA_IN_NAME = re.compile(
+    r"[\w.-]*lora[\w.-]*\.(?:ggml|gguf|bin|safetensors)\b|\w[\w.]*-lora-\d+(?:\.\d+)?b\b", re.I
+)
+
+
+def _in_model_name(text: str, start: int, end: int) -> bool:
+    return any(n.start() <= start and end <= n.end() for n in _LORA_IN_NAME.finditer(text))
+
+
 def workload(text: str) -> Workload | None:
     for w, pattern in _WORKLOAD_RES:
         for m in pattern.finditer(text):
+            if w == "lora" and _in_model_name(text, m.start(), m.end()):
+                continue
             if not negated(text, m.start(), m.end()):
                 if (
                     w == "lora"

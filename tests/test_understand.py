@@ -657,3 +657,15 @@ def test_memory_questions_in_chinese_and_shorthand(q, kind, workload):
 def test_a_bare_fine_tune_sizes_both_methods(q, others):
     spec = Router(load_catalog()).route(q)
     assert spec.other_methods == others
+
+
+@pytest.mark.parametrize(
+    "q, workload",
+    [
+        ("Model: alpaca-lora-65B.ggml.q5_1.bin on DDR4, is DDR5 required?", "inference"),
+        ("how do I train a lora adapter for llama 3 8b?", "lora"),
+        ("fine-tune with lora on a 3090", "lora"),
+    ],
+)
+def test_lora_inside_a_model_files_name_is_not_lora_training(q, workload):
+    assert u.workload(q) == workload

@@ -90,7 +90,9 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"\bhow fast (?:will|would|does|do|can|could|is)\b|\bwhat (?:speed|t/s|tokens? per "
         r"second)\b|\bhow many tokens? (?:per|a) second\b|"
         # "decode 速度 0.1 tokens/s 都不到, 正常吗": is a reported speed normal
-        r"(?:tok(?:en)?s?\s*/\s*s|t/s|速度)[^?？]{0,200}?(?:正常吗|是否正常)",
+        r"(?:tok(?:en)?s?\s*/\s*s|t/s|速度)[^?？]{0,200}?(?:正常吗|是否正常)|"
+        # "推理速度慢，只有5-6token/s": a complaint about a speed, before any "可以...推理"
+        r"速度慢|很慢|太慢|只有\s*\d+(?:\.\d+)?(?:\s*-\s*\d+)?\s*(?:tok(?:en)?s?/s|t/s|token)",
     ),
     (
         "fit",
@@ -115,7 +117,10 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"\btokens? (?:per|a) (?:second|minute)\b|速度|"
         r"\bhow fast\b|\bspeeds?\b|\bslow\w*\b|\bfaster\b|\bprompt processing\b|\bit/s\b|"
         r"\bms per token\b|\bms/token\b|\btime to first token\b|\bttft\b|"
-        r"\blatency per token\b|\btime per (?:output )?token\b)",
+        r"\blatency per token\b|\btime per (?:output )?token\b|"
+        # "takes 60 seconds to answer", "要60秒才返回结果", "推理很慢"
+        r"\btakes? (?:about |around |over )?\d+ ?(?:s|secs?|seconds?|minutes?) to "
+        r"(?:respond|answer|reply|return|generate|finish)\b|\d+\s*秒才|慢)",
     ),
     (
         "duration",
@@ -998,7 +1003,11 @@ def node_gpu_count(text: str) -> int | None:
 SLOW_RE = re.compile(
     r"\b(?:so|too|very|extremely|really|super|painfully|unusably) slow\b|\bslower than\b|"
     r"\bis (?:it|this|that) normal\b|\bslow (?:generation|inference|response|speed)\b|"
-    r"\b(?:takes|taking) (?:forever|ages|minutes)\b|很慢|太慢",
+    r"\b(?:takes|taking) (?:forever|ages|minutes)\b|很慢|太慢|速度慢|"
+    r"\btakes? (?:about |around |over )?\d+ ?(?:s|secs?|seconds?|minutes?) to "
+    r"(?:respond|answer|reply|return|generate|finish)\b|\d+\s*秒才|是否正常|正常吗|"
+    r"\bonly (?:getting |get )?(?:about |around )?\d+(?:\.\d+)?\s*(?:tok(?:en)?s?/s|t/s|tokens? per second)|"
+    r"只有\s*\d+(?:\.\d+)?(?:\s*-\s*\d+)?\s*(?:tok(?:en)?s?/s|t/s|token)",
     re.I,
 )
 

@@ -669,3 +669,20 @@ def test_a_bare_fine_tune_sizes_both_methods(q, others):
 )
 def test_lora_inside_a_model_files_name_is_not_lora_training(q, workload):
     assert u.workload(q) == workload
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "it takes 60 seconds to respond with llama 3 8b on my A100",
+        "用一张A100 显卡跑的7B模型，80G显存用了10G，要60秒才返回结果",
+        "A100显卡推理速度慢，只有5-6token/s 有什么方法可以提升推理效率吗？",
+        "I'm only getting 3 tokens/s with a 13b on my 3060",
+    ],
+)
+def test_a_reported_slow_speed_is_a_speed_complaint(q):
+    from advisor.route import space_scripts
+
+    t = space_scripts(q)
+    assert u.question_kind(t) == "speed"
+    assert u.reports_slow(t)

@@ -1006,7 +1006,8 @@ SLOW_RE = re.compile(
     r"\b(?:takes|taking) (?:forever|ages|minutes)\b|很慢|太慢|速度慢|"
     r"\btakes? (?:about |around |over )?\d+ ?(?:s|secs?|seconds?|minutes?) to "
     r"(?:respond|answer|reply|return|generate|finish)\b|\d+\s*秒才|是否正常|正常吗|"
-    r"\bonly (?:getting |get )?(?:about |around )?\d+(?:\.\d+)?\s*(?:tok(?:en)?s?/s|t/s|tokens? per second)|"
+    r"\bonly (?:getting |get )?(?:about |around )?\d+(?:\.\d+)?\s*"
+    r"(?:tok(?:en)?s?/s|t/s|tokens? per second)|"
     r"只有\s*\d+(?:\.\d+)?(?:\s*-\s*\d+)?\s*(?:tok(?:en)?s?/s|t/s|token)",
     re.I,
 )

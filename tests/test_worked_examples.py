@@ -345,3 +345,13 @@ def test_lora_over_an_8_bit_base_halves_the_frozen_weights():
     assert int8["weights_gb"] == pytest.approx(13.0 * 1 + adapters, rel=0.01)
     with pytest.raises(AdvisorError):
         training_memory("llama 2 13b", method="lora", lora_base="fp4-ish")
+
+
+def test_a_sharded_training_job_reports_its_memory_over_all_gpus(catalog):
+    """ZeRO-3 over 8 GPUs: the per-GPU peak, and the same job's memory over the 8 together
+    (8 x the per-GPU peak), which is what 'how much memory do I need at least?' asks."""
+    r = training_memory("llama 3.1 8b", method="full", num_gpus=8, zero_stage=3, catalog=catalog)
+    per_gpu = r.values["total_gb"].value
+    assert r.values["memory_gb"].value == pytest.approx(8 * per_gpu)
+    one = training_memory("llama 3.1 8b", method="full", num_gpus=1, catalog=catalog)
+    assert "memory_gb" not in one.values  # one GPU: the peak per GPU is the whole job

@@ -387,6 +387,11 @@ def training_memory(
         ),
         "trainable_params": Quantity(label="Trainable parameters", value=trainable),
     }
+    if n > 1 and zero_stage >= 1:
+        # "how much memory do I need at least?": the sharded job's memory over all its GPUs
+        values["memory_gb"] = Quantity(
+            label=f"All {n} GPUs together", value=total * n / GB, unit="GB"
+        )
     if offload_optimizer:
         values["cpu_offload_gb"] = Quantity(
             label="Optimizer states in CPU RAM (all GPUs)", value=offloaded / GB, unit="GB"

@@ -235,6 +235,48 @@ def model_stated(model: str, question: str) -> bool:
     return bool(sizes & asked)
 
 
+_SIZE_LIST = re.compile(r"^(.*?)(\d+(?:\.\d+)?b?(?:/\d+(?:\.\d+)?b?)+)\s*$", re.I)
+
+
+def expected_models(name: str) -> list[str]:
+    """The models an expectation names: "Llama 2 7B/13B/70B" is three, "Llama 3 8B and 70B"
+    two (the family carried over), "CodeLlama-7B / deepseek-coder-33B" two; else one."""
+    parts = [p.strip() for p in re.split(r"\s+/\s+|\s*&\s*|\s+and\s+", name) if p.strip()]
+    out: list[str] = []
+    family = ""
+    for part in parts:
+        if m := _SIZE_LIST.match(part):
+            family = m.group(1).strip() or family
+            out += [f"{family} {x.rstrip('bB')}B".strip() for x in m.group(2).split("/")]
+            continue
+        if re.fullmatch(r"\d+(?:\.\d+)?\s*[bm]", part, re.I) and family:
+            out.append(f"{family} {part}")  # "... 8B and 70B": the second in the same family
+            continue
+        out.append(part)
+        family = re.sub(r"[\s-]*\d+(?:\.\d+)?\s*[bm]\b.*$", "", part, flags=re.I) or family
+    return out or [name]
+
+
+def _model_failure(model: str, spec: Any, cat: Catalog, question: str) -> str | None:
+    """Why the advisor's reading of the model is wrong for ``model``; None if it is right."""
+    want_id, want_size = _model_params(cat, model)
+    got_size = spec.params_b
+    if spec.model:
+        got_size = cat.model(spec.model).params_b
+    if want_id is not None and not _family_stated(model, question):
+        # "a 7B model": the question gives the size only, so the size is what is judged
+        want_id, want_size = None, cat.model(want_id).params_b
+    if want_id is not None:
+        if spec.model == want_id or want_id in (spec.other_models or []):
+            return None  # sized, or sized beside the first ("7B & 70B")
+        return f"model: read {spec.model or spec.params_b!r}, expected {want_id!r}"
+    if want_size is not None:
+        if got_size is None or not math.isclose(got_size, want_size, rel_tol=0.15):
+            return f"model size: read {got_size!r}, expected {want_size:g}B"
+        return None
+    return f"model {model!r} unknown to the catalog"
+
+
 def _stated(name: str, question: str) -> bool:
     """Whether ``name`` appears in the question (engines are judged only when named there)."""
     return _norm(name) in _norm(question)
@@ -274,21 +316,11 @@ def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = 
     if expect.cpu_only and not spec.cpu_only:
         bad.append("missed: CPU only")
     if expect.model and (not question or model_stated(expect.model, question)):
-        want_id, want_size = _model_params(cat, expect.model)
-        got_size = spec.params_b
-        if spec.model:
-            got_size = cat.model(spec.model).params_b
-        if want_id is not None and not _family_stated(expect.model, question):
-            # "a 7B model": the question gives the size only, so the size is what is judged
-            want_id, want_size = None, cat.model(want_id).params_b
-        if want_id is not None:
-            if spec.model != want_id:
-                bad.append(f"model: read {spec.model or spec.params_b!r}, expected {want_id!r}")
-        elif want_size is not None:
-            if got_size is None or not math.isclose(got_size, want_size, rel_tol=0.15):
-                bad.append(f"model size: read {got_size!r}, expected {want_size:g}B")
-        else:
-            bad.append(f"model {expect.model!r} unknown to the catalog")
+        # several models named ("Llama 2 7B/13B/70B", "Falcon-40B / Llama 2 70B"): reading
+        # any of them as the one sized is right; the first failure is reported
+        fails = [_model_failure(m, spec, cat, question) for m in expected_models(expect.model)]
+        if all(fails):
+            bad.append(str(fails[0]))
     if expect.precision:
         try:
             want_p = normalize_dtype(expect.precision)

@@ -61,3 +61,22 @@ def test_generic_int4_accepts_gptq_and_awq_but_not_the_reverse(catalog):
     assert check_situation(Situation(precision="int4"), WorkloadSpec(dtype="awq"), catalog) == []
     assert check_situation(Situation(precision="gptq"), WorkloadSpec(dtype="int4"), catalog)
     assert check_situation(Situation(precision="int4"), WorkloadSpec(dtype="int8"), catalog)
+
+
+def test_an_expectation_naming_several_models_accepts_any_of_them(catalog):
+    from advisor.evals.real_eval import expected_models
+
+    assert expected_models("Llama 2 7B/13B/70B") == ["Llama 2 7B", "Llama 2 13B", "Llama 2 70B"]
+    assert expected_models("Llama 3 8B and 70B") == ["Llama 3 8B", "Llama 3 70B"]
+    assert expected_models("Falcon-40B / Llama 2 70B") == ["Falcon-40B", "Llama 2 70B"]
+    assert expected_models("Mixtral-8x7B") == ["Mixtral-8x7B"]
+    q = "what GPU do you need to run llama 2 7B, 13B or 70B?"
+    want = Situation(model="Llama 2 7B/13B/70B")
+    seventy = catalog.model("llama 2 70b").id
+    assert check_situation(want, WorkloadSpec(model=seventy), catalog, q) == []
+    wrong = check_situation(want, WorkloadSpec(model=catalog.model("llama 3.1 8b").id), catalog, q)
+    assert wrong and wrong[0].startswith("model")
+    # one expected model, read beside the first: sized too
+    seven = catalog.model("llama 2 7b").id
+    both = WorkloadSpec(model=seven, other_models=[seventy])
+    assert check_situation(Situation(model="Llama 2 70B"), both, catalog, "7B & 70B llama 2") == []

@@ -235,9 +235,10 @@ def _speed(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     offload = _status(r) == "fits_with_offload"
     where = " with layers offloaded to system RAM" if offload else ""
     nums = key_numbers(r)
+    bound = "FP16 compute" if "FP16 compute" in speed.label else "memory bandwidth"
     expect = (
         f"about {fmt(float(speed.value), 'tokens/s')} ({_speed_range(speed)}; one stream is "
-        "bound by memory bandwidth)"
+        f"bound by {bound})"
     )
     four = _q(r, "decode_4bit_tokens_per_s")
     if four is not None:

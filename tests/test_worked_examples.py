@@ -355,3 +355,20 @@ def test_a_sharded_training_job_reports_its_memory_over_all_gpus(catalog):
     assert r.values["memory_gb"].value == pytest.approx(8 * per_gpu)
     one = training_memory("llama 3.1 8b", method="full", num_gpus=1, catalog=catalog)
     assert "memory_gb" not in one.values  # one GPU: the peak per GPU is the whole job
+
+
+def test_half_precision_formats_on_a_pascal_card_are_bound_by_its_fp16_rate(catalog):
+    """Tesla P40: FP16 0.18 TFLOPS (1/64 of FP32). EXL2 computes in FP16, so one token of
+    Llama 2 13B (2 x 13.0B FLOPs) at 0.18e12 x 0.64 (GDDR prefill efficiency) takes
+    26e9 / 1.152e11 = 0.226 s: about 4.4 tokens/s, far under the bandwidth bound. A GGUF file
+    (llama.cpp's FP32/INT8 paths) keeps its bandwidth-bound speed."""
+    from advisor.tools.local import run_on_hardware
+
+    exl2 = run_on_hardware("llama 2 13b", dtype="exl2-4.0", accelerator="p40", catalog=catalog)
+    gguf = run_on_hardware("llama 2 13b", dtype="q4_k_m", accelerator="p40", catalog=catalog)
+    active = catalog.model("llama 2 13b").params_b
+    want = 0.18e12 * 0.64 / (2 * active * 1e9)
+    assert exl2.values["decode_tokens_per_s"].value == pytest.approx(want, rel=1e-6)
+    assert "FP16 compute" in exl2.values["decode_tokens_per_s"].label
+    assert any("FP16 0.18 TFLOPS" in f for f in exl2.formula)
+    assert gguf.values["decode_tokens_per_s"].value > 4 * want

@@ -660,6 +660,7 @@ def run_on_hardware(
         )
     placement = place(fp, hw.gpu, hw.host)
     values = _values(spec, fp, hw, placement, context, dtype)
+    formulas_extra: list[str] = []
     unsupported = (
         unsupported_on(cat.accelerator(accelerator), dtype)
         if accelerator and hw.gpu is not None
@@ -698,6 +699,9 @@ def run_on_hardware(
     if slow_half:
         warnings.append(slow_half + ".")
         values["half_precision_note"] = Quantity(label="16-bit compute", value=slow_half)
+        capped = _half_compute_cap(spec, cat.accelerator(accelerator), hw, placement, values)
+        if capped is not None:
+            formulas_extra.append(capped)
     if bytes_per_param(dtype) < 2:
         bf16 = footprint(spec, "bf16", kv_dt, context, batch)
         values["memory_bf16_gb"] = Quantity(
@@ -782,7 +786,7 @@ def run_on_hardware(
             ),
         },
         values=values,
-        formula=formula,
+        formula=formula + formulas_extra,
         assumptions=assumptions,
         refs=refs,
         warnings=warnings,
@@ -926,6 +930,33 @@ def _values(
         label="Read per generated token", value=bytes_per_token_gb(spec, fp, context), unit="GB"
     )
     return values
+
+
+def _half_compute_cap(
+    spec: ModelSpec, acc: Accelerator, hw: Hardware, p: Placement, values: dict[str, Quantity]
+) -> str | None:
+    """On a card whose FP16 runs at a fraction of FP32 (Pascal's 1/64), a format computed in
+    half precision (GPTQ, AWQ, EXL2, FP16 in transformers or vLLM) is bound by that compute,
+    not by memory bandwidth: one token is 2 x active params FLOPs at the FP16 rate x the
+    prefill efficiency. Caps the decode figure in ``values``; returns its formula line."""
+    speed = values.get("decode_tokens_per_s")
+    if speed is None or not acc.fp16_tflops or hw.gpu is None or p.status != "fits":
+        return None
+    eff = hw.gpu.prefill_efficiency or 0.5
+    cap = acc.fp16_tflops * 1e12 * hw.gpu.count * eff / (2 * spec.active_b * 1e9)
+    if cap >= float(speed.value):
+        return None
+    values["decode_tokens_per_s"] = Quantity(
+        label="Decode speed, one stream (bound by FP16 compute)",
+        value=cap,
+        unit="tokens/s",
+        low=cap * 0.7,
+        high=cap * 1.2,
+    )
+    return (
+        f"decode <= FP16 {acc.fp16_tflops:g} TFLOPS x {eff:.2f} / (2 x {spec.active_b:g}B "
+        f"active params) = {cap:.3g} tokens/s (half-precision kernels on a slow-FP16 card)"
+    )
 
 
 def _headline(

@@ -186,7 +186,9 @@ SLOW_HALF_RATIO = 0.25  # FP16 below a quarter of FP32: a card without fast half
 def slow_half_precision(acc: Any, dtype: str) -> str | None:
     """Why 16-bit compute is slow or missing on ``acc`` (Pascal's 1/64-rate FP16; BF16 before
     Ampere), read from the catalog's TFLOPS figures, or None."""
-    if getattr(acc, "kind", None) != "gpu" or dtype.lower() not in HALF_PRECISION_COMPUTE:
+    # "exl2-4.65", "gptq-int8": the family's kernels compute in half precision all the same
+    family = dtype.lower().split("-")[0]
+    if getattr(acc, "kind", None) != "gpu" or family not in HALF_PRECISION_COMPUTE:
         return None
     fp16, fp32 = acc.fp16_tflops, acc.fp32_tflops
     if fp16 and fp32 and fp16 < SLOW_HALF_RATIO * fp32:

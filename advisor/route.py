@@ -347,6 +347,21 @@ _WORDNUM = {
 }
 
 
+_EPOCHS_RE = re.compile(
+    r"\b(?:num_train_epochs|num_epochs|epochs)\s*[:=]\s*['\"]?(\d+(?:\.\d+)?)|"
+    r"\b(\d+(?:\.\d+)?)\s*epochs?\b|(\d+)\s*个?\s*epoch",
+    re.I,
+)
+
+
+def _epochs(text: str) -> float | None:
+    """Epochs the user states ("num_train_epochs: 3", "--num_epochs=10", "5 epochs")."""
+    if m := _EPOCHS_RE.search(text):
+        value = float(next(g for g in m.groups() if g))
+        return value if 0 < value <= 1000 else None
+    return None
+
+
 def _num(text: str) -> float:
     return float(text.replace(",", ""))
 
@@ -966,17 +981,21 @@ class Router:
                 spec.tokens = value
         elif t := re.search(
             _NUM + _SCALE + r"\s*(?:training\s+)?(?:examples|samples|rows|conversations|"
-            r"instructions|instruction pairs|q&a pairs|dialogues)\b",
+            r"instructions|instruction pairs|q&a pairs|dialogues|entries|records|"
+            r"data points)\b|" + _NUM + _SCALE + r"\s*条(?:训练)?(?:数据|样本|对话|指令)",
             text,
         ):
-            n = _scaled(t.group(1), t.group(2))
+            n = _scaled(t.group(1) or t.group(3), t.group(2) or t.group(4))
             if n >= 100:
                 spec.tokens = n * TOKENS_PER_EXAMPLE
+                epochs = _epochs(text)
+                spec.tokens *= epochs or 1
                 spec.notes = [
                     *(spec.notes or []),
-                    f"{n:,.0f} examples read as about {spec.tokens:,.0f} tokens "
+                    f"{n:,.0f} examples read as about {n * TOKENS_PER_EXAMPLE:,.0f} tokens "
                     f"({TOKENS_PER_EXAMPLE:,} per example; give the token count for a "
-                    "closer figure).",
+                    "closer figure)"
+                    + (f", x {epochs:g} epochs = {spec.tokens:,.0f} tokens." if epochs else "."),
                 ]
         if c := re.search(
             r"(\d+)\s*k\s*(?:-?token\s*)?(?:context|ctx|prompt|window|上下文)", text

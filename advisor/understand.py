@@ -128,7 +128,7 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"take to (?:train|fine-?tune|pretrain)|training time|wall[- ]clock|eta|gpu[- ]hours|"
         r"[ahlbv]\d{2,3}s?[- ]hours|"
         r"number of hours|how much (?:resources?|compute|time) (?:it |did it |does it )?"
-        r"(?:took|take))\b",
+        r"(?:took|take))\b|要多久|多长时间|多少时间|训练时长|训练时间|几天|几个小时",
     ),
     (
         "capacity",

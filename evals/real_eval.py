@@ -257,6 +257,15 @@ def expected_models(name: str) -> list[str]:
     return out or [name]
 
 
+def _more_specific(cat: Catalog, expected: str, read: str) -> bool:
+    """Whether the row read is a version of the less specific name expected ("Mistral-7B"
+    and Mistral 7B v0.1); "Llama 2 7B" is not "LLaMA 7B", nor "Qwen2.5-7B" "Qwen2-7B"."""
+    row = cat.model(read)
+    want = _norm(expected)
+    keys = [_norm(k) for k in (row.id, row.name, *row.aliases)]
+    return any(k.startswith(want) and len(k) > len(want) and k[len(want)] == "v" for k in keys)
+
+
 def _model_failure(model: str, spec: Any, cat: Catalog, question: str) -> str | None:
     """Why the advisor's reading of the model is wrong for ``model``; None if it is right."""
     want_id, want_size = _model_params(cat, model)
@@ -269,6 +278,8 @@ def _model_failure(model: str, spec: Any, cat: Catalog, question: str) -> str | 
     if want_id is not None:
         if spec.model == want_id or want_id in (spec.other_models or []):
             return None  # sized, or sized beside the first ("7B & 70B")
+        if spec.model and _more_specific(cat, model, spec.model):
+            return None  # "Mistral-7B" expected, "Mistral-7B-v0.1" read: a version of it
         return f"model: read {spec.model or spec.params_b!r}, expected {want_id!r}"
     if want_size is not None:
         if got_size is None or not math.isclose(got_size, want_size, rel_tol=0.15):

@@ -80,3 +80,11 @@ def test_an_expectation_naming_several_models_accepts_any_of_them(catalog):
     seven = catalog.model("llama 2 7b").id
     both = WorkloadSpec(model=seven, other_models=[seventy])
     assert check_situation(Situation(model="Llama 2 70B"), both, catalog, "7B & 70B llama 2") == []
+
+
+def test_a_version_of_the_expected_model_counts_but_another_generation_does_not(catalog):
+    q = "fine-tune Mistral-7B [mistralai/Mistral-7B-v0.1]"
+    v01 = catalog.model("mistral 7b v0.1").id
+    assert check_situation(Situation(model="Mistral-7B"), WorkloadSpec(model=v01), catalog, q) == []
+    llama1 = WorkloadSpec(model=catalog.model("llama 1 7b").id)
+    assert check_situation(Situation(model="Llama 2 7B"), llama1, catalog, "llama 2 7b")

@@ -686,3 +686,23 @@ def test_a_reported_slow_speed_is_a_speed_complaint(q):
     t = space_scripts(q)
     assert u.question_kind(t) == "speed"
     assert u.reports_slow(t)
+
+
+@pytest.mark.parametrize(
+    "q, tokens",
+    [
+        ("SFT of Mistral-7B on 60,000 entries, 8xA100, num_train_epochs: 3. How long?", 180e6),
+        ("用8张A100微调qwen 7b，10000条数据，3个epoch，要多久", 30e6),
+        ("fine-tune llama 3 8b on 50k examples on 4 H100s, how long?", 50e6),
+        ("python finetune.py --num_epochs=10 on 2000 samples with a 3090", 20e6),
+    ],
+)
+def test_examples_times_epochs_become_training_tokens(q, tokens):
+    spec = Router(load_catalog()).route(q)
+    assert spec.tokens == pytest.approx(tokens)
+
+
+def test_how_long_in_chinese_is_a_duration_question():
+    from advisor.route import space_scripts
+
+    assert u.question_kind(space_scripts("用8张A100微调7b模型，要多久")) == "duration"

@@ -383,6 +383,12 @@ class Router:
             (f"{i.provider}/{i.name}", [i.name, *i.aliases]) for i in catalog.instances
         )
         self._regions = {r.id.lower(): r for r in catalog.regions}
+        # VM series by name ("NCv3", "NC A100 v4", "NCasT4_v3"): its provider and GPU
+        fams: dict[str, set[tuple[str, str]]] = {}
+        for i in catalog.instances:
+            if i.accelerator and i.family:
+                fams.setdefault(_norm(i.family), set()).add((i.provider, i.accelerator))
+        self._families_vm = {k: next(iter(v)) for k, v in fams.items() if len(v) == 1}
         names = [n for m in catalog.models for n in (m.id, m.name, *m.aliases)]
         names += [n for a in catalog.accelerators for n in (a.id, a.name, *a.aliases)]
         # (normalised family, model) for "llama v2 70b", "Llama-2-70B-GPTQ", "qwen2.5 14b"
@@ -575,6 +581,12 @@ class Router:
                     f"{sized.group(0)} is not in the catalog"
                     + (f" (catalogued in its family: {', '.join(sizes)})." if sizes else "."),
                 ]
+        if not spec.instance:
+            self._vm_family(tokens, spec)
+        elif spec.accelerator:
+            row = self.catalog.instance(spec.provider, spec.instance)
+            if row.accelerator and _norm(spec.instance).startswith(_norm(spec.accelerator)):
+                spec.accelerator = row.accelerator  # GCP's "a2-highgpu" is A100s, not an A2
         # each pattern grouped: an ungrouped alternation would leave "[a-z]+\d…" unanchored and
         # quadratic on one long word
         named = {prov for word, prov in _PROVIDERS.items() if re.search(rf"\b(?:{word})\b", text)}
@@ -606,6 +618,26 @@ class Router:
         ):
             spec.intents = [i for i in spec.intents if i != "train"]  # a LoRA in the model run
         return spec
+
+    def _vm_family(self, tokens: list[str], spec: WorkloadSpec) -> None:
+        """A VM series named without a size ("NCv3 cores", "the NC series", "NC A100 v4"):
+        the provider and the series' GPU, when no card was named. A two-letter series (NC,
+        ND, NV) counts only when called a series."""
+        low = [t.lower().strip(".,;:()[]?!'\"") for t in tokens]
+        for i in range(len(low)):
+            for n in (3, 2, 1):
+                key = _norm("".join(low[i : i + n]))
+                hit = self._families_vm.get(key)
+                if hit is None:
+                    continue
+                after = low[i + n] if i + n < len(low) else ""
+                if len(key) <= 2 and after not in ("series", "-series", "family", "vms", "sku"):
+                    continue
+                provider, acc = hit
+                if spec.provider in (None, provider):
+                    spec.provider = provider
+                    spec.accelerator = spec.accelerator or acc
+                    return
 
     def _other_sizes(self, text: str, spec: WorkloadSpec) -> list[str | float]:
         """Other sizes named beside the model ("Vicuna-7B and Vicuna-13B", "llama 7/13/70b"):

@@ -196,7 +196,14 @@ def _check_hardware(hw: str, spec: Any, cat: Catalog, memory_gb: float | None = 
         try:
             inst = cat.instance(None, hw)
         except AdvisorError:
-            return [f"hardware {hw!r} unknown to the catalog"]
+            # a VM series ("NCv3", "NC series", "ND H100 v5"): judged by the series' GPU
+            series = _norm(re.sub(r"[\s-]*series\s*$", "", hw, flags=re.I))
+            gpus = {i.accelerator for i in cat.instances if i.family and _norm(i.family) == series}
+            if not gpus - {None}:
+                return [f"hardware {hw!r} unknown to the catalog"]
+            if spec.accelerator in gpus:
+                return []
+            return [f"hardware: read {spec.accelerator!r}, expected the {hw} GPU {sorted(gpus)}"]
         if spec.instance != inst.name:
             return [f"instance: read {spec.instance!r}, expected {inst.name!r}"]
         return []

@@ -88,3 +88,12 @@ def test_a_version_of_the_expected_model_counts_but_another_generation_does_not(
     assert check_situation(Situation(model="Mistral-7B"), WorkloadSpec(model=v01), catalog, q) == []
     llama1 = WorkloadSpec(model=catalog.model("llama 1 7b").id)
     assert check_situation(Situation(model="Llama 2 7B"), llama1, catalog, "llama 2 7b")
+
+
+def test_a_vm_series_is_judged_by_its_gpu(catalog):
+    v100 = catalog.instance("azure", "Standard_NC6s_v3").accelerator
+    assert (
+        check_situation(Situation(hardware="NCv3"), WorkloadSpec(accelerator=v100), catalog) == []
+    )
+    bad = check_situation(Situation(hardware="NCv3"), WorkloadSpec(accelerator="t4"), catalog)
+    assert bad and bad[0].startswith("hardware")

@@ -706,3 +706,22 @@ def test_how_long_in_chinese_is_a_duration_question():
     from advisor.route import space_scripts
 
     assert u.question_kind(space_scripts("用8张A100微调7b模型，要多久")) == "duration"
+
+
+@pytest.mark.parametrize(
+    "q, provider, gpu",
+    [
+        ("there are NCv3 cores available but the portal only allows quota for NC", "azure", "v100"),
+        ("NC series greyed out when creating a VM", "azure", "k80"),
+        ("a2-highgpu not available in my zone", "gcp", "a100"),
+    ],
+)
+def test_a_vm_series_named_gives_its_provider_and_gpu(q, provider, gpu):
+    spec = Router(load_catalog()).route(q)
+    assert spec.provider == provider
+    assert spec.accelerator is not None and spec.accelerator.startswith(gpu)
+
+
+def test_a_two_letter_series_needs_the_word_series():
+    spec = Router(load_catalog()).route("how do I nc into the box and check nvidia-smi?")
+    assert spec.accelerator is None

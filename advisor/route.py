@@ -386,7 +386,9 @@ class Router:
         # VM series by name ("NCv3", "NC A100 v4", "NCasT4_v3"): its provider and GPU
         fams: dict[str, set[tuple[str, str]]] = {}
         for i in catalog.instances:
-            if i.accelerator and i.family:
+            # Azure names its series as words ("NCv3 cores", "the NC series"); elsewhere a
+            # family is a card's name (Lambda's "a6000") or an instance prefix (read above)
+            if i.accelerator and i.family and i.provider == "azure":
                 fams.setdefault(_norm(i.family), set()).add((i.provider, i.accelerator))
         self._families_vm = {k: next(iter(v)) for k, v in fams.items() if len(v) == 1}
         names = [n for m in catalog.models for n in (m.id, m.name, *m.aliases)]
@@ -755,9 +757,20 @@ class Router:
             # subject, not the one left behind
             for k, start, end in named:
                 before = {t.lower() for t in tokens[max(0, start - 4) : start]}
-                if before & understand.SUBJECT_CUES:
+                if before & understand.SUBJECT_CUES and not before & understand.NEGATING_WORDS:
                     a, subject = (k, start, end), k
                     break
+            if subject is None and a is not None:
+                # "I saw you used 8 A100s. Is it possible with 4 x RTX A6000?": the card
+                # someone else used is not the one asked about
+                def referenced(start: int) -> bool:
+                    window = {t.lower() for t in tokens[max(0, start - 6) : start]}
+                    return bool(window & understand.REFERENCE_CUES)
+
+                if referenced(a[1]):
+                    own = [n for n in named if n[0] != a[0] and not referenced(n[1])]
+                    if own:
+                        a = own[0]
         adjacent: float | None = None
         if a:
             spec.accelerator = a[0]

@@ -1067,6 +1067,28 @@ def compares(text: str) -> bool:
     return bool(COMPARES_RE.search(text.lower()))
 
 
+# Words before a card that make it someone else's (what a paper or the maintainers used,
+# what a README requires): of several cards, another one is the user's.
+REFERENCE_CUES = frozenset(
+    [
+        "you",
+        "used",
+        "mention",
+        "mentioned",
+        "paper",
+        "readme",
+        "recommended",
+        "recommends",
+        "requirement",
+        "requirements",
+        "saw",
+        "authors",
+        "they",
+    ]
+)
+# A subject cue denied ("there is no channel to get an A100", "can't buy a 4090"): not it.
+NEGATING_WORDS = frozenset(["no", "not", "can't", "cannot", "cant", "unable", "don't", "never"])
+
 SUBJECT_CUES = frozenset(
     [
         "buy",

@@ -725,3 +725,25 @@ def test_a_vm_series_named_gives_its_provider_and_gpu(q, provider, gpu):
 def test_a_two_letter_series_needs_the_word_series():
     spec = Router(load_catalog()).route("how do I nc into the box and check nvidia-smi?")
     assert spec.accelerator is None
+
+
+@pytest.mark.parametrize(
+    "q, card, count",
+    [
+        (
+            "I saw you used 8 A100 40GB GPUs. Is it possible to learn with 4 x RTX A6000 GPUs?",
+            "rtx-a6000",
+            4,
+        ),
+        (
+            "Can I fine tune Yi-34B with 8 3090ti(24G)? There is no channel to get a100 now",
+            "rtx-3090-ti",
+            8,
+        ),
+        ("I have a 3050 but I might buy a 4090", "rtx-4090", None),
+    ],
+)
+def test_the_card_asked_about_is_not_the_one_someone_else_used(q, card, count):
+    spec = Router(load_catalog()).route(q)
+    assert spec.accelerator == card
+    assert spec.num_accelerators == count

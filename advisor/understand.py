@@ -384,6 +384,7 @@ CORES_RE = re.compile(
 # first (route), so this never hides them.
 CPU_PRODUCT_RE = re.compile(
     r"\b(?:intel )?core (?:ultra )?[3579]\b|\b(?:intel )?core i[3579](?:[- ]\d{4,5}\w*)?\b|"
+    r"\bultra ?[3579] ?\d{3}[a-z]{0,2}\b|"  # "ultra7 255H", "Ultra 5 125H"
     r"\bi[3579]-\d{4,5}\w*\b|\bxeon\b|\bepyc\b|\bthreadripper\b|\bryzen \d\b|"
     r"\bgraviton\s?\d?\b|\bampere altra\b|"
     # CPU instance families: AWS c/m/r/t (c5, m6i, r7g, t3), GCP n1/n2/c2/c3/e2 shapes
@@ -391,7 +392,11 @@ CPU_PRODUCT_RE = re.compile(
     r"\b(?:n1|n2d?|c2d?|c3d?|e2)-(?:standard|highmem|highcpu)-\d+\b",
     re.I,
 )
-GPU_WORD_RE = re.compile(r"\b(?:gpus?|cuda|vram|graphics|nvidia|rtx|gtx|radeon|metal|-ngl)\b", re.I)
+GPU_WORD_RE = re.compile(
+    # Apple's Metal, not an instance's ".metal" suffix ("m7i.metal-24xl" is a CPU machine)
+    r"\b(?:gpus?|cuda|vram|graphics|nvidia|rtx|gtx|radeon|(?<![.\w-])metal|-ngl)\b",
+    re.I,
+)
 RAM_KIND_RE = re.compile(r"\b(lpddr5x|lpddr5|ddr5|ddr4|ddr3)(?:[- @]?(\d{4}))?\b", re.I)
 RAM_CHANNEL_RE = re.compile(
     r"\b(dual|quad|octa|two|four|six|eight|twelve|\d{1,2})[- ]channels?\b|(\d{1,2})\s*通道", re.I

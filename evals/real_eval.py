@@ -310,7 +310,10 @@ def check_situation(expect: Situation, spec: Any, cat: Catalog, question: str = 
     hw = expect.hardware
     cpu_named = bool(hw) and (
         str(hw).strip().lower() in ("cpu", "cpu only", "cpu-only")
-        or bool(understand.CPU_PRODUCT_RE.search(str(hw)))  # "Intel Core i5", "c5.xlarge"
+        # "Intel Core i5", "c5.xlarge"; not "EPYC 9575F + RTX 4090", which has a GPU
+        or bool(understand.CPU_PRODUCT_RE.search(str(hw)))
+        and not understand.GPU_WORD_RE.search(str(hw))
+        and "+" not in str(hw)
     )
     if cpu_named:
         if not spec.cpu_only:

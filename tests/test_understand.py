@@ -747,3 +747,16 @@ def test_the_card_asked_about_is_not_the_one_someone_else_used(q, card, count):
     spec = Router(load_catalog()).route(q)
     assert spec.accelerator == card
     assert spec.num_accelerators == count
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "using an instance of type m7i.metal-24xl, Xeon 8488C, 48 cores: 45 ms/token",
+        "ultra5 125H/ultra7 255H 在不同版本ollama/llama-cpp上的推理速度",
+    ],
+)
+def test_cpu_machines_named_by_instance_or_glued_model_number(q):
+    from advisor.route import space_scripts
+
+    assert u.cpu_only(space_scripts(q))

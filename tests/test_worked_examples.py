@@ -372,3 +372,19 @@ def test_half_precision_formats_on_a_pascal_card_are_bound_by_its_fp16_rate(cata
     assert "FP16 compute" in exl2.values["decode_tokens_per_s"].label
     assert any("FP16 0.18 TFLOPS" in f for f in exl2.formula)
     assert gguf.values["decode_tokens_per_s"].value > 4 * want
+
+
+def test_cpu_only_without_a_ram_size_assumes_the_smallest_usual_size_that_holds_it(catalog):
+    """Qwen2.5 7B Q4_K_M needs about 4.95 GB; with the OS reserve that rounds up to 16 GB of
+    RAM, stated as an assumption. The speed then depends on the RAM's bandwidth only."""
+    from advisor.tools.local import run_on_hardware
+
+    r = run_on_hardware("qwen2.5 7b", dtype="q4_k_m", cpu_only=True, catalog=catalog)
+    assert "16 GB system RAM" in r.inputs["hardware"]
+    assert any("System RAM not given: assumed 16 GB" in a for a in r.assumptions)
+    big = run_on_hardware(
+        "qwen2.5 7b", dtype="q4_k_m", cpu_only=True, system_ram_gb=128, catalog=catalog
+    )
+    assert r.values["decode_tokens_per_s"].value == pytest.approx(
+        big.values["decode_tokens_per_s"].value
+    )

@@ -563,6 +563,9 @@ def describe_hardware(
     return Hardware(gpu, host)
 
 
+RAM_SIZES_GB = (8, 16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
+
+
 def run_on_hardware(
     model: ModelRef,
     *,
@@ -617,6 +620,15 @@ def run_on_hardware(
     else:
         context = checks.count("context_tokens", context_tokens, upper=10_000_000)
     batch = checks.count("batch_size", batch_size, upper=4096)
+    if cpu_only and system_ram_gb is None and unified_memory_gb is None:
+        # "how fast on an Intel Core Ultra 7?": the speed does not depend on how much RAM,
+        # only on its bandwidth, so the smallest usual size that holds the model
+        need = footprint(spec, dtype, kv_dt, context, batch).total_gb + OS_RESERVE_GB
+        system_ram_gb = next((g for g in RAM_SIZES_GB if g >= need), math.ceil(need))
+        assumptions.append(
+            f"System RAM not given: assumed {system_ram_gb:g} GB, enough to hold the model "
+            "(the speed depends on its bandwidth, not its size)."
+        )
     hw = describe_hardware(
         cat,
         accelerator=accelerator,

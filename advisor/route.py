@@ -879,6 +879,13 @@ class Router:
                 pass  # a TPU generation the catalog lacks (v2): left unread, never swapped
         if understand.cpu_only(text) and not spec.accelerator:
             spec.cpu_only = True
+        elif (
+            spec.system_ram_gb
+            and not (spec.accelerator or spec.device_memory_gb or spec.unified_memory_gb)
+            and not understand.GPU_WORD_RE.search(text)
+            and not understand.apple_context(text)
+        ):
+            spec.cpu_only = True  # "RWKV 14B on 12 gigs of system RAM": only RAM, so the CPU
         if (spec.accelerator or spec.device_memory_gb) and understand.owned(text):
             spec.owned = True
         if adjacent is not None and spec.system_ram_gb == adjacent:

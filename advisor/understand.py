@@ -843,7 +843,11 @@ def context_needed(text: str) -> bool:
 CONTEXT_RULES = (
     r"(?:--?(?:ctx[-_]size|c|context[-_]?(?:length|size)?|max[-_]?seq[-_]?len(?:gth)?|"
     r"max[-_]model[-_]len|max[-_]length|seq[-_]len|length|l)|num[-_]ctx|n[-_]ctx|"
-    r"max_model_len|max_seq_len|max_position_embeddings)[\"']?\s*[=: ]\s*(\d{3,7})\b",
+    r"max_model_len|max_seq_len|max_seq_length|max_position_embeddings|context_length|"
+    # training scripts' and koboldcpp's names for it
+    r"--?cutoff[-_]len|cutoff_len|--?contextsize|model_max_length|--?block[-_]size|"
+    r"block_size)[\"']?\s*[=: ]\s*(\d{3,7})\b",
+    r"\b(\d{3,7})[- ]?(?:tokens?[- ])?context(?: length| window| size)?\b(?!\s*(?:[kmg]i?b|bytes?)\b)",
     r"\b(\d{3,7})\s*(?:-?token)s?\s*(?:per (?:request|sequence|prompt)|context|ctx)\b",
     r"\b(?:max )?(?:model len(?:gth)?|context (?:length|size|window)|ctx len|"
     r"seq(?:uence)? len(?:gth)?)\s*(?:of|is|=|:|to)?\s*(\d{3,7})\b",

@@ -760,3 +760,22 @@ def test_cpu_machines_named_by_instance_or_glued_model_number(q):
     from advisor.route import space_scripts
 
     assert u.cpu_only(space_scripts(q))
+
+
+@pytest.mark.parametrize(
+    "q, ctx",
+    [
+        ("python finetune.py --cutoff_len=512 --num_epochs=10", 512),
+        ("koboldcpp --gpulayers 60 --contextsize 8192", 8192),
+        ("full param with 4096 context length works on 32 A10s?", 4096),
+        ("context: 686.00 MB", None),  # a size in memory, not a window
+    ],
+)
+def test_context_windows_from_training_and_engine_settings(q, ctx):
+    assert u.context_setting(q) == ctx
+
+
+def test_only_system_ram_named_means_the_cpu():
+    r = Router(load_catalog())
+    assert r.route("I'm running RWKV 14B on 12 gigs of System RAM").cpu_only
+    assert not r.route("I have 32GB RAM and an RTX 3060, can I run 13b").cpu_only

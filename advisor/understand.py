@@ -847,7 +847,8 @@ CONTEXT_RULES = (
     # training scripts' and koboldcpp's names for it
     r"--?cutoff[-_]len|cutoff_len|--?contextsize|model_max_length|--?block[-_]size|"
     r"block_size)[\"']?\s*[=: ]\s*(\d{3,7})\b",
-    r"\b(\d{3,7})[- ]?(?:tokens?[- ])?context(?: length| window| size)?\b(?!\s*(?:[kmg]i?b|bytes?)\b)",
+    r"\b(\d{3,7})[- ]?(?:tokens?[- ])?context(?: length| window| size)?\b"
+    r"(?!\s*(?:[kmg]i?b|bytes?)\b)",
     r"\b(\d{3,7})\s*(?:-?token)s?\s*(?:per (?:request|sequence|prompt)|context|ctx)\b",
     r"\b(?:max )?(?:model len(?:gth)?|context (?:length|size|window)|ctx len|"
     r"seq(?:uence)? len(?:gth)?)\s*(?:of|is|=|:|to)?\s*(\d{3,7})\b",

@@ -388,3 +388,24 @@ def test_cpu_only_without_a_ram_size_assumes_the_smallest_usual_size_that_holds_
     assert r.values["decode_tokens_per_s"].value == pytest.approx(
         big.values["decode_tokens_per_s"].value
     )
+
+
+def test_a_long_sequence_training_misfit_offers_a_shorter_sequence_and_micro_batch_1(catalog):
+    """LoRA on an 8B at micro-batch 4 x 8,192 tokens without checkpointing: activations
+    dominate, so halving the sequence and micro-batch 1 (gradient accumulation) are offered,
+    each re-run through the calculator (each smaller than the run as set up)."""
+    r = training_memory(
+        "llama 3.1 8b",
+        method="lora",
+        num_gpus=1,
+        accelerator="rtx-4090",
+        seq_len=8192,
+        micro_batch_size=4,
+        catalog=catalog,
+    )
+    assert r.headline.startswith("LoRA fine-tuning")
+    alts = {a.label: a.values["total_gb"] for a in r.alternatives}
+    short = next(k for k in alts if k.startswith("a maximum sequence length of 4,096"))
+    one = next(k for k in alts if k.startswith("micro-batch 1"))
+    total = r.values["total_gb"].value
+    assert alts[short] < total and alts[one] < total

@@ -404,7 +404,7 @@ def training_memory(
         )
     refs = list(resolved.refs)
     headline = (
-        f"{method.upper() if method != 'full' else 'Full'} fine-tuning of {spec.name} "
+        f"{_METHOD_LABEL.get(method, method)} fine-tuning of {spec.name} "
         f"(ZeRO-{zero_stage}, {n} GPU{'s' if n > 1 else ''}, micro-batch {mb} x {s:,} tokens): "
         f"about {fmt(total / GB, 'GB')} per GPU"
     )
@@ -539,6 +539,9 @@ def _add_min_gpus(
             )
 
 
+_METHOD_LABEL = {"full": "Full", "lora": "LoRA", "qlora": "QLoRA"}
+
+
 def _memory_alternatives(
     spec: ModelSpec,
     cat: Catalog,
@@ -584,6 +587,23 @@ def _memory_alternatives(
         options.append(("LoRA", dict(method="lora")))
     if method != "qlora":
         options.append(("QLoRA", dict(method="qlora", activation_checkpointing=True)))
+    seq, mb = int(base["seq_len"]), int(base["micro_batch_size"])
+    if mb > 1 and acts_gb > 0.2 * current("total_gb"):
+        options.append(
+            (
+                "micro-batch 1 with gradient accumulation (same effective batch)",
+                dict(micro_batch_size=1),
+            )
+        )
+    if seq > 512 and acts_gb > 0.2 * current("total_gb"):
+        # activations and logits grow with the tokens per micro-batch: a shorter maximum
+        # sequence (max_seq_length, cutoff_len, block_size) cuts them, if the data allows
+        options.append(
+            (
+                f"a maximum sequence length of {seq // 2:,} tokens (max_seq_length / cutoff_len)",
+                dict(seq_len=seq // 2),
+            )
+        )
     out = []
     for label, change in options:
         args = {**base, **change}

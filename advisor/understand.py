@@ -68,7 +68,8 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"stockouts?|out of stock|no capacity|insufficient\w*capacity|"
         r"zone_resource_pool_exhausted|resource_pool_exhausted|capacity (?:error|issue|problem)s?|"
         r"which regions?|in (?:my|this|that) region|limit increase|gr[ae]yed out|"
-        r"resource ?limit ?exceeded|limitexceeded|quota exceeded)\b",
+        r"resource ?limit ?exceeded|limitexceeded|quota exceeded|"
+        r"(?:core|quota|limit|vcpu) increase|regional (?:v?cpu )?cores?)\b",
     ),
     (
         "troubleshoot",
@@ -81,7 +82,8 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"problems? (?:loading|running|with)|issues? (?:loading|running)|"
         r"(?:can'?t|cannot|unable to|fails? to|failing to) (?:load|run|start|allocate)|"
         r"gpu[- ]?util\w*\s+(?:is\s+)?(?:too\s+|very\s+|so\s+)?low|low gpu[- ]?util\w*|"
-        r"i/?o[- ]bound|data ?loader\w* (?:is )?(?:slow|bottleneck))\b|"
+        r"i/?o[- ]bound|data ?loader\w* (?:is )?(?:slow|bottleneck)|"
+        r"(?:value|runtime|assertion|key|type|index|import|os|memory)error)\b|"
         r"爆显存|显存不足|显存不够|报错",
     ),
     (
@@ -109,7 +111,12 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"(?:sufficient|enough)\b(?! (?:data|tokens))|"
         r"(?:is|are) (?:a |an |one |two |\d+ )?[\w -]{1,30} (?<!good )(?<!fast )"
         r"(?:sufficient|enough) (?:for|to))"
-        r"|能否|能不能|可以跑|跑得动|跑起来|可以[^？?。]{0,16}(?:推理|运行|部署|加载)",
+        r"|能否|能不能|可以跑|跑得动|跑起来|可以[^？?。]{0,16}(?:推理|运行|部署|加载)|"
+        # "4张4090够吗", "need at least 129G GPU memory?", "how to train llama2-7b in a100 80G"
+        r"够吗|够不够|够用吗|足够吗|"
+        r"\bneeds? (?:at ?least|atleast|minimum) \d+(?:\.\d+)? ?(?:gb?|gib)\b|"
+        r"\bhow (?:to|can i|do i) (?:train|run|fine-?tune|finetune|deploy|load|serve) "
+        r"[^?.]{1,40}\b(?:on|in|with) (?:an? |my |one |\d+ ?x? ?)?[a-z]*\d{2,4}",
     ),
     (
         "speed",
@@ -136,7 +143,10 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"accelerators?|replicas?|chips?)(?![\s-]*(?:hours?|days?)\b)|"  # not "H100 hours"
         r"requests? (?:per|a|/) ?s(?:ec(?:ond)?)?|rps|qps|"
         r"concurrent (?:users|requests?|sessions)|\d+ (?:users|requests)|simultaneous users|"
-        r"max[_ -]?num[_ -]?seqs|overloaded)\b",
+        r"max[_ -]?num[_ -]?seqs|overloaded|"
+        r"how much (?:training |gpu |compute )?resources? (?:are |is |do i )?"
+        r"(?:needed|required|need))\b|"
+        r"并发(?:上限|人数|数|量)",
     ),
     (
         "cost",

@@ -779,3 +779,24 @@ def test_only_system_ram_named_means_the_cpu():
     r = Router(load_catalog())
     assert r.route("I'm running RWKV 14B on 12 gigs of System RAM").cpu_only
     assert not r.route("I have 32GB RAM and an RTX 3060, can I run 13b").cpu_only
+
+
+@pytest.mark.parametrize(
+    "q, kind",
+    [
+        ("现在想本地化部署qwen2-72b-instruct-int4-gptq 请问下4张4090够吗", "fit"),
+        ("so i need atleast 129G GPU memory or more for the 70b?", "fit"),
+        ("how to train llama2-7b in a100 80G gpu?", "fit"),
+        ("How much training resources are needed for 76B fine-tuning", "capacity"),
+        ("8*4090的机器上的并发人数？", "capacity"),
+        (
+            "ValueError: Total number of attention heads (52) must be divisible by tp size",
+            "troubleshoot",
+        ),
+        ("No Option for Regional CPU core Increase", "availability"),
+    ],
+)
+def test_more_question_kinds_people_write(q, kind):
+    from advisor.route import space_scripts
+
+    assert u.question_kind(space_scripts(q)) == kind

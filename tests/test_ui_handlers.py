@@ -177,3 +177,19 @@ def test_launch_keeps_a_bounded_number_of_sessions(advisor):
         ]
         == Settings().max_sessions
     )
+
+
+def test_exports_are_bounded_and_the_newest_kept(monkeypatch):
+    """A long-running server writes every report into one folder and keeps only the newest
+    EXPORTS_KEPT: nothing grows without bound, and the file just written is never deleted."""
+    from pathlib import Path
+
+    from ui import handlers as h
+
+    monkeypatch.setattr(h, "EXPORTS_KEPT", 5)
+    paths = [Path(h._write_md("conversation", f"# {i}")) for i in range(12)]
+    root = paths[-1].parent.parent
+    assert all(p.parent.parent == root for p in paths)
+    assert len(list(root.iterdir())) <= 5  # only the newest five folders remain
+    assert all(p.read_text(encoding="utf-8") == f"# {i}" for i, p in enumerate(paths) if i >= 7)
+    assert not any(p.exists() for p in paths[:7])

@@ -146,7 +146,11 @@ def _catalog_tab() -> None:
 
 
 def create_app(advisor: Advisor) -> gr.Blocks:
-    with gr.Blocks(title="AI Infra Advisor", analytics_enabled=False) as app:
+    # Gradio copies every file it serves into its cache: files older than a day are deleted,
+    # checked hourly (and the cache is cleared when the server stops)
+    with gr.Blocks(
+        title="AI Infra Advisor", analytics_enabled=False, delete_cache=(3600, 86400)
+    ) as app:
         gr.Markdown(
             "# AI Infra Advisor\nWhere and on what to run AI workloads. Numbers come "
             "from calculators over dated catalogs; guidance from cited guides."

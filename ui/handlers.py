@@ -6,9 +6,12 @@ caught here.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import html
+import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -178,10 +181,26 @@ def export_conversation(answers: list[Answer] | None) -> str:
     return _write_md("conversation", "\n".join(lines))
 
 
+# Reports and exports go to one folder per process, holding the newest EXPORTS_KEPT files:
+# a long-running server no longer leaves a new temporary folder behind for every download.
+EXPORTS_KEPT = 100
+_EXPORT_DIR: Path | None = None
+_EXPORT_LOCK = threading.Lock()
+_EXPORTS: collections.deque[Path] = collections.deque()  # oldest first
+
+
 def _write_md(stem: str, text: str) -> str:
-    folder = Path(tempfile.mkdtemp(prefix="advisor-"))
-    path = folder / f"{stem}.md"
-    path.write_text(text, encoding="utf-8")
+    global _EXPORT_DIR
+    with _EXPORT_LOCK:
+        if _EXPORT_DIR is None or not _EXPORT_DIR.is_dir():
+            _EXPORT_DIR = Path(tempfile.mkdtemp(prefix="advisor-exports-"))
+        # a folder per file keeps the name the user downloads ("conversation.md")
+        folder = Path(tempfile.mkdtemp(prefix=f"{stem}-", dir=_EXPORT_DIR))
+        path = folder / f"{stem}.md"
+        path.write_text(text, encoding="utf-8")
+        _EXPORTS.append(folder)
+        while len(_EXPORTS) > EXPORTS_KEPT:
+            shutil.rmtree(_EXPORTS.popleft(), ignore_errors=True)
     return str(path)
 
 

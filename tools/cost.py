@@ -10,20 +10,11 @@ from .catalog import Catalog, load_catalog
 from .errors import AdvisorError, InvalidInputError
 from .models import ModelRef, normalize_dtype, resolve_model
 from .prices import accelerator_family
-from .pricing import HOURS_PER_MONTH, PRICING_MODELS, get_price
+from .pricing import HOURS_PER_MONTH, PRICING_MODELS, get_price, rates
 from .result import Quantity, ToolResult, fmt, ref, stale_warnings
 from .schema import Instance, RegionPrice
 from .serving import best_throughput
 from .training import DEFAULT_MFU, _peak_tflops, training_flops
-
-
-def _all_prices(row: RegionPrice) -> dict[str, float]:
-    out = {"on_demand": row.on_demand_usd_per_hour}
-    for key in PRICING_MODELS[1:]:
-        value = getattr(row, f"{key}_usd_per_hour")
-        if value is not None:
-            out[key] = value
-    return out
 
 
 def job_cost(
@@ -82,7 +73,7 @@ def job_cost(
         values["monthly_usd"] = Quantity(label="Per month", value=cost / months, unit="$")
     table = [
         {"pricing": k, "usd_per_hour": v, "cost_usd": hours * v}
-        for k, v in _all_prices(price.row).items()
+        for k, v in rates(price.row).items()
     ]
     refs = [ref("instances", inst)]
     warnings = stale_warnings(refs)
@@ -285,7 +276,7 @@ def compare_options(
             continue
         acc = cat.accelerator(inst.accelerator)
         for price_row in _region_rows(inst, geography, region, cat):
-            prices = _all_prices(price_row)
+            prices = rates(price_row)
             if pricing not in prices or (
                 price_row.price_basis != "on_demand" and not include_reservations
             ):

@@ -711,6 +711,7 @@ def run_on_hardware(
     if slow_half:
         warnings.append(slow_half + ".")
         values["half_precision_note"] = Quantity(label="16-bit compute", value=slow_half)
+        assert accelerator is not None  # a slow-FP16 note is only made for a named card
         capped = _half_compute_cap(spec, cat.accelerator(accelerator), hw, placement, values)
         if capped is not None:
             formulas_extra.append(capped)

@@ -13,7 +13,7 @@ import re
 from . import checks
 from .catalog import Catalog, load_catalog
 from .errors import InvalidInputError
-from .pricing import HOURS_PER_MONTH, PRICING_MODELS, no_price
+from .pricing import HOURS_PER_MONTH, PRICING_MODELS, no_price, rate
 from .result import Quantity, ToolResult, fmt, ref, stale_warnings
 from .schema import Instance, RegionPrice
 
@@ -24,13 +24,6 @@ _VARIANT_PARTS = re.compile(r"-(?:\d+gb|sxm\d?|pcie|nvl|oam|hgx|mxm)\b")
 def accelerator_family(acc_id: str) -> str:
     """'a100-80gb-sxm' -> 'a100', 'h100-sxm' -> 'h100', 'rtx-4090' stays."""
     return _VARIANT_PARTS.sub("", acc_id)
-
-
-def _price(row: RegionPrice, pricing: str) -> float | None:
-    if pricing == "on_demand":
-        return row.on_demand_usd_per_hour
-    value = getattr(row, f"{pricing}_usd_per_hour")
-    return float(value) if value is not None else None
 
 
 def _unpriced(inst: Instance, cat: Catalog) -> ToolResult:
@@ -160,14 +153,14 @@ def gpu_prices(
             # "in Europe": each instance at its cheapest priced region there
             prices = sorted(
                 (p for p in prices if geo_of.get((inst.provider, p.region)) == geo),
-                key=lambda p: _price(p, key) or float("inf"),
+                key=lambda p: rate(p, key) or float("inf"),
             )
         if region is None and named_instance is None:
             prices = prices[:1]  # a named instance is shown in every region it is priced in
         for row in prices:
             if row.price_basis != "on_demand" and named_instance is None:
                 continue  # a reservation rate is no rental price
-            value = _price(row, key)
+            value = rate(row, key)
             if value is None:
                 continue
             rows.append((value / max(1, inst.accelerator_count), inst, row, value))

@@ -24,6 +24,24 @@ class Price:
         return self.usd_per_hour / max(1, self.instance.accelerator_count)
 
 
+def rate(row: RegionPrice, pricing: str) -> float | None:
+    """The $/hour of one pricing model in a price row; None where it is not catalogued."""
+    if pricing == "on_demand":
+        return row.on_demand_usd_per_hour
+    value = getattr(row, f"{pricing}_usd_per_hour")
+    return float(value) if value is not None else None
+
+
+def rates(row: RegionPrice) -> dict[str, float]:
+    """Every pricing model catalogued in a price row, on-demand first."""
+    out: dict[str, float] = {}
+    for key in PRICING_MODELS:
+        value = rate(row, key)
+        if value is not None:
+            out[key] = value
+    return out
+
+
 def price_in_region(inst: Instance, region: str | None = None) -> RegionPrice:
     """The price row for ``region`` (default: the first, a US region).
 
@@ -57,11 +75,9 @@ def get_price(inst: Instance, region: str | None = None, pricing: str = "on_dema
             f"Unknown pricing model {pricing!r}.", hint=f"use one of: {', '.join(PRICING_MODELS)}."
         )
     row = price_in_region(inst, region)
-    value = (
-        row.on_demand_usd_per_hour if key == "on_demand" else getattr(row, f"{key}_usd_per_hour")
-    )
+    value = rate(row, key)
     if value is None:
-        offered = [m for m in PRICING_MODELS[1:] if getattr(row, f"{m}_usd_per_hour") is not None]
+        offered = [m for m in rates(row) if m != "on_demand"]
         raise InvalidInputError(
             f"No {key} price catalogued for {inst.name} in {row.region}.",
             hint="use on_demand" + (f" or {', '.join(offered)}." if offered else "."),

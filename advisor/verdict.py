@@ -182,6 +182,18 @@ def _with_bf16(spec: WorkloadSpec, r: ToolResult, v: Verdict) -> Verdict:
     bf16 = _num(r, "memory_bf16_gb")
     if spec.dtype is not None or bf16 is None:
         return v
+    usable = _num(r, "device_memory_gb") or _num(r, "system_ram_usable_gb")
+    gguf_user = spec.engine in understand.GGUF_FILE_ENGINES  # Ollama pulls a 4-bit file
+    if v.answer == "yes" and usable is not None and bf16 > usable and not gguf_user:
+        # "can I run 7B on a 16 GB M1?": not the published 16-bit weights; a 4-bit file
+        # is the change that makes it work
+        dtype = str(r.inputs.get("dtype", "a 4-bit file"))
+        text = (
+            f"Yes, in a quantized file ({dtype.upper()}): {v.text.removeprefix('Yes: ')[:-1]}; "
+            f"unquantized (16-bit) it would need {fmt(bf16, 'GB')}, more than the "
+            f"{fmt(usable, 'GB')} usable."
+        )
+        return Verdict(text, "yes_with_changes", v.key_numbers)
     text = f"{v.text[:-1]}; unquantized (16-bit) it would need {fmt(bf16, 'GB')}."
     return Verdict(text, v.answer, v.key_numbers)
 

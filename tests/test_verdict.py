@@ -574,3 +574,21 @@ def test_a_bare_fine_tune_shows_the_other_method_with_its_gpu_count(catalog):
     v = compose(WorkloadSpec(kind="fit", other_methods=["full", "lora"]), [lora, full])
     assert v is not None
     assert "full fine-tuning: about" in v.text and f"at least {need} GPUs sharded" in v.text
+
+
+def test_a_fit_only_in_the_assumed_quantized_file_is_yes_with_changes(catalog):
+    """No precision said, a 16 GB M1: the 4-bit file fits and the 16-bit weights do not, so
+    the answer names the change; with Ollama (which pulls a 4-bit file) it is a plain yes."""
+    r = run_on_hardware(
+        "llama 2 7b",
+        dtype="q4_k_m",
+        accelerator="apple-m1",
+        unified_memory_gb=16,
+        catalog=catalog,
+    )
+    v = compose(WorkloadSpec(kind="fit", accelerator="apple-m1"), [r])
+    assert v is not None and v.answer == "yes_with_changes"
+    assert v.text.startswith("Yes, in a quantized file (Q4_K_M)")
+    assert _all_numbers_traceable(v.text, r)
+    ollama = compose(WorkloadSpec(kind="fit", accelerator="apple-m1", engine="ollama"), [r])
+    assert ollama is not None and ollama.answer == "yes"

@@ -876,7 +876,7 @@ class Router:
                     f"(the slice name counts {counts}).",
                 ]
             except AdvisorError:
-                pass  # a TPU generation the catalog lacks (v2): left unread, never swapped
+                pass  # a TPU generation the catalog lacks: left unread, never swapped
         if understand.cpu_only(text) and not spec.accelerator:
             spec.cpu_only = True
         elif (

@@ -562,7 +562,7 @@ def test_absurd_digit_runs_are_clipped_before_the_number_patterns(router):
         ("TPU v3-8 is slower than my Titan V", "tpu-v3", 4),  # 8 TensorCores, two per chip
         ("can I fine-tune llama 3 8b on a v4-8 TPU", "tpu-v4", 4),
         ("gemma on a v6e-16 TPU slice", "tpu-v6e", 16),  # v5e/v6e names count chips
-        ("TPU v2-8 on colab", None, None),  # not catalogued: left unread, never swapped
+        ("TPU v2-8 on colab", "tpu-v2", 4),  # v2 names count TensorCores too
     ],
 )
 def test_tpu_slice_names(catalog, question, acc, chips):

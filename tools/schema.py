@@ -48,6 +48,9 @@ class Accelerator(_Sourced):
     name: str
     vendor: str
     kind: AcceleratorKind
+    # the public architecture / generation name ("Ampere", "Hopper", "CDNA 3", "TPU v5e",
+    # "Trainium2", "Apple M2"); None where no source read names it
+    architecture: str | None = Field(default=None, min_length=2, max_length=40)
     aliases: list[str] = Field(default_factory=list)
     memory_gb: float = Field(gt=0, le=2048)
     memory_type: str

@@ -409,3 +409,11 @@ def test_a_long_sequence_training_misfit_offers_a_shorter_sequence_and_micro_bat
     one = next(k for k in alts if k.startswith("micro-batch 1"))
     total = r.values["total_gb"].value
     assert alts[short] < total and alts[one] < total
+
+
+def test_the_slow_fp16_note_names_the_cards_architecture(catalog):
+    from advisor.tools.quant import slow_half_precision
+
+    note = slow_half_precision(catalog.accelerator("p40"), "gptq")
+    assert note is not None and note.startswith("NVIDIA Tesla P40 (Pascal) computes FP16")
+    assert slow_half_precision(catalog.accelerator("rtx-3090"), "gptq") is None

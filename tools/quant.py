@@ -191,9 +191,11 @@ def slow_half_precision(acc: Any, dtype: str) -> str | None:
     if getattr(acc, "kind", None) != "gpu" or family not in HALF_PRECISION_COMPUTE:
         return None
     fp16, fp32 = acc.fp16_tflops, acc.fp32_tflops
+    arch = getattr(acc, "architecture", None)
+    name = f"{acc.name} ({arch})" if arch and arch.lower() not in acc.name.lower() else acc.name
     if fp16 and fp32 and fp16 < SLOW_HALF_RATIO * fp32:
         return (
-            f"{acc.name} computes FP16 at {fp16:g} TFLOPS against {fp32:g} in FP32 (about "
+            f"{name} computes FP16 at {fp16:g} TFLOPS against {fp32:g} in FP32 (about "
             f"1/{round(fp32 / fp16)} the rate): engines that run in half precision are very slow "
             "on it; llama.cpp GGUF files (FP32 and INT8 paths) or FP32 run at its real speed"
         )

@@ -824,7 +824,22 @@ class Router:
             if spec.accelerator and spec.unified_memory_gb:
                 spec.accelerator = self._apple_variant(spec.accelerator, spec.unified_memory_gb)
         else:
-            spec.device_memory_gb = adjacent or understand.device_memory_gb(text) or per_card
+            said = understand.device_memory_gb(text)
+            if adjacent is None and said is not None and a is not None:
+                # "I saw you used 8 A100 40GB GPUs ... with 4 x RTX A6000?": 40 GB is the
+                # A100's, written beside it, not the memory of the card asked about
+                others: set[float | None] = set()
+                for k, st, e in named:
+                    if k == a[0]:
+                        continue
+                    for t in tokens[st:e]:  # "A100 40GB" matched with its memory
+                        if m := re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g)", t.lower()):
+                            others.add(float(m.group(1)))
+                    end_at = _find_token(text, tokens[e - 1].lower()) + len(tokens[e - 1])
+                    others.add(understand.memory_after(text, end_at))
+                if said in others:
+                    said = None
+            spec.device_memory_gb = adjacent or said or per_card
             if spec.device_memory_gb is None and not spec.accelerator:
                 spec.device_memory_gb = understand.unnamed_gpu_memory_gb(text)
             catalogued = (

@@ -800,3 +800,10 @@ def test_more_question_kinds_people_write(q, kind):
     from advisor.route import space_scripts
 
     assert u.question_kind(space_scripts(q)) == kind
+
+
+def test_memory_written_beside_another_card_is_not_the_asked_cards():
+    spec = Router(load_catalog()).route(
+        "I saw you used 8 A100 40GB GPUs. Is it possible to learn with 4 x RTX A6000 GPUs?"
+    )
+    assert spec.accelerator == "rtx-a6000" and spec.device_memory_gb is None

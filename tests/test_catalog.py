@@ -249,3 +249,32 @@ def test_truncated_file_is_a_clear_error_naming_file_and_line(catalog_copy, name
     with pytest.raises(CatalogError, match=name.replace(".", r"\.")):
         load_catalog(catalog_copy)
     clear_cache()
+
+
+def test_parsed_catalog_files_are_cached_by_content_and_a_bad_cache_is_ignored(
+    tmp_path, monkeypatch
+):
+    """The parsed YAML is kept in the cache folder under a hash of the file's bytes: the
+    second load reads it, an edit is parsed afresh, and a corrupt cache entry is re-parsed,
+    never trusted."""
+    import shutil
+
+    from advisor.tools import catalog as c
+
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "cache"))
+    src = tmp_path / "catalog"
+    shutil.copytree(c.default_catalog_dir(), src)
+    c.clear_cache()
+    first = c.load_catalog(src)
+    entries = sorted((tmp_path / "cache" / "yaml").glob("*.pickle"))
+    assert len(entries) >= 10
+    for e in entries:
+        e.write_bytes(b"not a pickle")  # corrupt: parsed again from the YAML
+    c.clear_cache()
+    assert c.load_catalog(src).accelerator("h100").id == first.accelerator("h100").id
+    path = src / "accelerators.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("name: NVIDIA H100 SXM5 80GB", "name: Renamed H100", 1), "utf-8")
+    c.clear_cache()
+    assert c.load_catalog(src).accelerator("h100-sxm").name == "Renamed H100"
+    c.clear_cache()

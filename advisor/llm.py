@@ -107,6 +107,9 @@ class LocalLlamaCpp:
             self._model()
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        loader = self._loader
+        if loader is not None and loader.is_alive():
+            loader.join()  # the background load under way: wait for it, never load twice
         llm = self._model()
         with self._gen_lock:
             try:

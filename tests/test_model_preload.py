@@ -68,6 +68,12 @@ class _GatedLlama:
 
 @pytest.fixture
 def gated_llama(monkeypatch, tmp_path):
+    # A background load left running by an earlier test (an Advisor built with the local
+    # backend) would construct its model through the fakes patched below, under the same
+    # thread name: wait for any such thread first, so that each test sees only its own.
+    for t in threading.enumerate():
+        if t.name == "llm-load" and t is not threading.current_thread():
+            t.join(120)
     monkeypatch.setattr(LocalLlamaCpp, "_model", _REAL_MODEL)
     monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=_GatedLlama))
     _GatedLlama.gate = threading.Event()

@@ -322,8 +322,10 @@ def _yaml_cache_dir() -> Path | None:
         return None
     if where:
         return Path(where) / "yaml"
+    # beside the index's default data folder (~/.cache/ai-infra-advisor), never inside it:
+    # a data folder is copied and backed up whole
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ai-infra-advisor" / "yaml"
+    return Path(base) / "ai-infra-advisor-catalog" / "yaml"
 
 
 def _cached_yaml(raw: bytes) -> tuple[Path | None, Any]:

@@ -98,7 +98,7 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     ),
     (
         "fit",
-        r"\b(?:can (?:i|we|it|you|one) (?:even )?(?:run|load|fit|use|host|serve|deploy|"
+        r"\b(?:can (?:i|we|it|you|one) (?:even |still |also |really |\w+ly )?(?:run|load|fit|use|host|serve|deploy|"
         r"fine-?tune|train|do|infer)|(?:will|would|does|do|could) (?:it|this|that|they|\w+ \d+b) "
         r"(?:fit|run|work)|is it possible to (?:run|load|fit|fine-?tune|train)|possible to run|"
         r"able to (?:run|load|fine-?tune)|enough (?:vram|memory|ram)|fits? (?:in|on|into)|"
@@ -344,6 +344,10 @@ VRAM_RULES = (
     r"(?<!使用)(?<!占用)(?<!需要)(?<!用了)显存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
     _GB + r"\s*(?:的)?\s*显存",
     _GB.replace(r"\b", "") + r"\s*(?:的\s*)?(?:显卡|卡)",  # "一张48G的显卡"
+    # "two GPUs with 24GB each", "8 GPUs of 80GB", "2 cards, 16 GB each"
+    r"\b(?:gpus?|cards?)\W{0,3}(?:with|of|having|each with)?\s*(?:only\s+)?"
+    + _GB
+    + r"(?!\s*(?:of\s+)?(?:vram\s+)?(?:system|d?ram|cpu|host|disk|in total|total|combined))",
 )
 # Memory of all the cards together: "4 V100s, 128 GB in total", "两个4090 总共48GB".
 TOTAL_MEMORY_RULES = (

@@ -377,6 +377,11 @@ def _slow_causes(spec: WorkloadSpec, dtype: str) -> str:
     return "usually " + "; ".join(causes)
 
 
+def _stated_hardware(spec: WorkloadSpec) -> bool:
+    """The question names the user's GPUs (a card, or memory per card), not only a model."""
+    return bool(spec.accelerator or spec.device_memory_gb or spec.unified_memory_gb)
+
+
 def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     fits_q = _q(r, "fits")
     if fits_q is None:
@@ -430,6 +435,15 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
         # LoRA, QLoRA) before buying more GPUs to shard over
         same_gpus = [a for a in working if not re.match(r"\d+ GPUs\b", a.label)]
         alt = (same_gpus or working)[0]
+        if not same_gpus and _stated_hardware(spec) and spec.kind != "capacity":
+            # "can I fine-tune falcon-7b with 8 GB?": the only way is GPUs they do not have,
+            # so on their hardware the answer is no; what would work follows
+            text = (
+                f"No, not on {'one such GPU' if n == 1 else f'{n} such GPUs'}: {what} of "
+                f"{r.inputs['model']} needs about {total} per GPU, more than {label}. It would "
+                f"fit with {alt.label} ({alt.detail.replace(' (fits)', '')})."
+            )
+            return Verdict(text, "no", nums)
         text = (
             f"Not as set up: {what} of {r.inputs['model']} needs about {total} per GPU, more "
             f"than {label}. It fits if you use {alt.label} "

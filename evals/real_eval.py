@@ -135,6 +135,7 @@ class RealResult:
     kind_ok: bool
     failures: list[str] = field(default_factory=list)
     latency_s: float = 0.0
+    read_as: str = ""  # the kind the advisor read the question as
 
 
 # -- checks -------------------------------------------------------------------------------
@@ -424,6 +425,7 @@ def score_real(
         answer.spec.kind == e.kind,
         failures,
         latency,
+        answer.spec.kind,
     )
 
 

@@ -309,6 +309,13 @@ ROUTES = [
     ("两张卡 总共48GB", {"num_accelerators": 2, "device_memory_gb": 24}),
     ("two cards with 48GB combined", {"num_accelerators": 2, "device_memory_gb": 24}),
     ("I have 4 V100s, 128 GB in total", {"num_accelerators": 4, "device_memory_gb": None}),
+    # memory per card written after the cards: "GPUs with 24GB each", "GPUs of 80GB"
+    ("I have two GPUs with 24GB each", {"num_accelerators": 2, "device_memory_gb": 24}),
+    ("I have 2 GPUs, 24GB each. Can I run a 70B?", {"num_accelerators": 2, "device_memory_gb": 24}),
+    ("We have 8 GPUs of 80GB", {"num_accelerators": 8, "device_memory_gb": 80}),
+    ("2 GPUs with 64 GB of system RAM", {"device_memory_gb": None}),
+    # an adverb between "can I" and the verb
+    ("Can I fully fine-tune a 13B model on 2x A100 40GB?", {"kind": "fit", "num_accelerators": 2}),
     # what a job used is not the card's memory
     ("全参微调13B的模型使用显存为120G, 4090", {"device_memory_gb": None}),
     # a tensor-parallel size is one replica, not the machine

@@ -592,3 +592,49 @@ def test_a_fit_only_in_the_assumed_quantized_file_is_yes_with_changes(catalog):
     assert _all_numbers_traceable(v.text, r)
     ollama = compose(WorkloadSpec(kind="fit", accelerator="apple-m1", engine="ollama"), [r])
     assert ollama is not None and ollama.answer == "yes"
+
+
+def test_training_that_only_fits_on_more_gpus_than_theirs_is_a_no(catalog):
+    """'Can I fine-tune Falcon 7B with 8 GB?': when every change that fits needs more GPUs
+    than the ones named, the answer on their hardware is no, with the count that would work;
+    without hardware named, more GPUs is just the change to make."""
+    r = training_memory(
+        "falcon 7b",
+        method="full",
+        device_memory_gb=8,
+        activation_checkpointing=True,
+        catalog=catalog,
+    )
+    working = [a for a in r.alternatives if a.values["fits"] == 1.0]
+    assert working and all(a.label.endswith("GPUs with ZeRO-3 / FSDP") for a in working)
+    v = compose(WorkloadSpec(kind="fit", device_memory_gb=8, workload="full_finetune"), [r])
+    assert v is not None and v.answer == "no"
+    assert v.text.startswith("No, not on one such GPU") and "GPUs with ZeRO-3" in v.text
+    assert _all_numbers_traceable(v.text, r)
+    unstated = compose(WorkloadSpec(kind="fit", workload="full_finetune"), [r])
+    assert unstated is not None and unstated.answer == "yes_with_changes"
+
+
+def test_adapters_over_several_gpus_are_sized_sharded(catalog):
+    """On several GPUs the LoRA / QLoRA alternative shards the frozen base (FSDP + QLoRA),
+    not a full copy of it on each GPU."""
+    r = training_memory(
+        "llama 2 70b",
+        method="full",
+        num_gpus=2,
+        accelerator="rtx-3090",
+        activation_checkpointing=True,
+        catalog=catalog,
+    )
+    qlora = next(a for a in r.alternatives if a.label.startswith("QLoRA"))
+    assert "sharded over the 2 GPUs" in qlora.label
+    alone = training_memory(
+        "llama 2 70b",
+        method="qlora",
+        num_gpus=2,
+        zero_stage=3,
+        accelerator="rtx-3090",
+        activation_checkpointing=True,
+        catalog=catalog,
+    )
+    assert qlora.values["total_gb"] == pytest.approx(alone["total_gb"])

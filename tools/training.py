@@ -583,10 +583,16 @@ def _memory_alternatives(
     if need is not None:
         count = int(need.value)
         options.append((f"{count} GPUs with ZeRO-3 / FSDP", dict(num_gpus=count, zero_stage=3)))
+    # over several GPUs the adapters' base weights are sharded too (FSDP + LoRA/QLoRA,
+    # DeepSpeed ZeRO-3); a full copy on each GPU is what fails
+    shard = dict(zero_stage=3) if n > 1 else {}
+    over = f" sharded over the {n} GPUs (FSDP / ZeRO-3)" if n > 1 else ""
     if method == "full":
-        options.append(("LoRA", dict(method="lora")))
+        options.append((f"LoRA{over}", dict(method="lora", **shard)))
     if method != "qlora":
-        options.append(("QLoRA", dict(method="qlora", activation_checkpointing=True)))
+        options.append(
+            (f"QLoRA{over}", dict(method="qlora", activation_checkpointing=True, **shard))
+        )
     seq, mb = int(base["seq_len"]), int(base["micro_batch_size"])
     if mb > 1 and acts_gb > 0.2 * current("total_gb"):
         options.append(

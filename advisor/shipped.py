@@ -1,4 +1,5 @@
-"""Precomputed vectors of the shipped guides' chunks, so a full build embeds nothing.
+"""Precomputed vectors of the shipped guides' chunks and their sentences, so a full build
+embeds nothing and an answer embeds no guide sentence (only the question).
 
 Embedding the 330 chunks of the shipped guides is ~30 CPU-s on 2 cores (plus ~4 s to load
 torch): all of a full build but a second. The package ships their vectors instead, in
@@ -102,6 +103,7 @@ def regenerate(path: Path | None = None) -> tuple[Path, int]:
     from advisor.embeddings import SentenceTransformerEmbedder
     from advisor.kb import KnowledgeBase
     from advisor.store import GUIDES
+    from advisor.verify import passage_pieces
 
     with tempfile.TemporaryDirectory(prefix="advisor-vectors-") as tmp:
         settings = Settings(
@@ -111,9 +113,16 @@ def regenerate(path: Path | None = None) -> tuple[Path, int]:
         kb.build()
         snap = kb.store.snapshot(GUIDES)
         assert snap.vectors is not None
+        chunks = [r[1] for r in snap.rows]
+        # the sentences of each chunk that the answer ranks and the verifier compares
+        # with, so neither embeds a shipped guide's sentence at question time
+        known = set(chunks)
+        pieces = list(dict.fromkeys(p for c in chunks for p in passage_pieces(c) if p not in known))
+        piece_vectors = np.asarray(kb.store.embedder.embed_documents(pieces), dtype=np.float32)
         target = path or packaged_path(kb.store.embedder.name)
-        write(target, kb.store.embedder.name, [r[1] for r in snap.rows], snap.vectors)
-        return target, len(snap.rows)
+        vectors = np.concatenate([snap.vectors, piece_vectors.reshape(len(pieces), -1)])
+        write(target, kb.store.embedder.name, chunks + pieces, vectors)
+        return target, len(chunks) + len(pieces)
 
 
 def main(argv: list[str] | None = None) -> int:

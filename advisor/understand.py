@@ -98,8 +98,9 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     ),
     (
         "fit",
-        r"\b(?:can (?:i|we|it|you|one) (?:even |still |also |really |\w+ly )?(?:run|load|fit|use|host|serve|deploy|"
-        r"fine-?tune|train|do|infer)|(?:will|would|does|do|could) (?:it|this|that|they|\w+ \d+b) "
+        r"\b(?:can (?:i|we|it|you|one) (?:even |still |also |really |\w+ly )?"
+        r"(?:run|load|fit|use|host|serve|deploy|fine-?tune|train|do|infer)|"
+        r"(?:will|would|does|do|could) (?:it|this|that|they|\w+ \d+b) "
         r"(?:fit|run|work)|is it possible to (?:run|load|fit|fine-?tune|train)|possible to run|"
         r"able to (?:run|load|fine-?tune)|enough (?:vram|memory|ram)|fits? (?:in|on|into)|"
         r"(?:is there|any) (?:a |any )?way to (?:run|load|fit|use)|"

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from advisor.embeddings import Embedder
 from advisor.retrieve import Passage, tokenize
@@ -70,6 +73,31 @@ def split_sentences(text: str) -> list[str]:
     flat = _TRAILING_CITES.sub(lambda m: " " + " ".join(m.group(2).split()) + m.group(1), flat)
     parts = _SENT.split(flat)
     return [p.strip() for p in parts if p and p.strip()]
+
+
+def prose_sentences(passage_text: str) -> list[str]:
+    """The prose sentences of a passage that could open or support an answer: after its
+    heading line, not list items, tables or quotes, 40-400 characters, not a lead-in (":")."""
+    body = passage_text.split("\n", 1)[-1]
+    lines = [ln.strip() for ln in body.splitlines()]
+    prose = [ln for ln in lines if ln and not ln.startswith(("-", "*", "|", "#", ">"))]
+    return [
+        s
+        for ln in prose
+        for s in split_sentences(ln)
+        if 40 <= len(s) <= 400 and not s.endswith(":")
+    ]
+
+
+def support_pieces(passage_text: str) -> list[str]:
+    """The pieces of a passage a claim is compared with, by meaning."""
+    return [s for s in split_sentences(passage_text) if len(s) > 20][:40] or [passage_text]
+
+
+def passage_pieces(passage_text: str) -> list[str]:
+    """Every piece of a passage that gets a vector: its prose sentences and support pieces
+    (shipped precomputed for the packaged guides; see advisor.shipped)."""
+    return list(dict.fromkeys([*prose_sentences(passage_text), *support_pieces(passage_text)]))
 
 
 def pop_sentences(buffer: str) -> tuple[list[str], str]:
@@ -187,11 +215,45 @@ class SentenceCheck:
     auto_cited: bool = False
 
 
+SENTENCE_CACHE_SIZE = 20_000  # sentence vectors kept in memory (about 31 MB at 384 wide)
+
+
 class Verifier:
-    def __init__(self, embedder: Embedder | None, threshold: float = 0.5) -> None:
+    def __init__(
+        self, embedder: Embedder | None, threshold: float = 0.5, shipped: Any = None
+    ) -> None:
         self.embedder = embedder
         self.threshold = threshold
-        self._cache: dict[str, list[list[float]]] = {}
+        self.shipped = shipped  # advisor.shipped.ShippedVectors of the packaged guides, or None
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._vectors_lock = threading.Lock()
+
+    def vectors(self, texts: Sequence[str]) -> list[list[float]]:
+        """Sentence vectors: from memory, else the shipped table, else embedded in one call."""
+        assert self.embedder is not None
+        out: list[list[float] | None] = []
+        with self._vectors_lock:
+            for t in texts:
+                v = self._vectors.get(t)
+                if v is not None:
+                    self._vectors.move_to_end(t)
+                out.append(v)
+        missing = [i for i, v in enumerate(out) if v is None]
+        if missing and self.shipped is not None:
+            for i, v in zip(missing, self.shipped.lookup([texts[i] for i in missing]), strict=True):
+                out[i] = v
+            missing = [i for i, v in enumerate(out) if v is None]
+        if missing:
+            fresh = self.embedder.embed_documents([texts[i] for i in missing])
+            for i, v in zip(missing, fresh, strict=True):
+                out[i] = list(v)
+        with self._vectors_lock:
+            for t, v in zip(texts, out, strict=True):
+                if v is not None:
+                    self._vectors[t] = v
+            while len(self._vectors) > SENTENCE_CACHE_SIZE:
+                self._vectors.popitem(last=False)
+        return [v for v in out if v is not None]
 
     # -- support -----------------------------------------------------------------------
     def support(self, sentence: str, passage_text: str) -> tuple[float, float, float]:
@@ -244,13 +306,7 @@ class Verifier:
 
     def _semantic(self, claim: str, passage_text: str) -> float:
         assert self.embedder is not None
-        sents = self._cache.get(passage_text)
-        if sents is None:
-            pieces = [s for s in split_sentences(passage_text) if len(s) > 20][:40] or [
-                passage_text
-            ]
-            sents = self.embedder.embed_documents(pieces)
-            self._cache[passage_text] = sents
+        sents = self.vectors(support_pieces(passage_text))
         q = self.embedder.embed_query(claim)
         return max((sum(a * b for a, b in zip(q, s, strict=False)) for s in sents), default=0.0)
 

@@ -61,3 +61,31 @@ def test_advice_to_the_reader_is_not_an_instruction():
         "With RoCE you must configure a lossless fabric with PFC and ECN [1].", [PASSAGE], []
     )
     assert check.reason != "an instruction, not a fact"
+
+
+def test_sentence_vectors_come_from_the_shipped_table_before_the_embedder():
+    """A shipped guide's sentences are looked up, not embedded, at question time; a sentence
+    the table lacks is embedded once and then served from memory."""
+    from advisor.shipped import ShippedVectors
+    from advisor.verify import passage_pieces
+
+    from tests.fakes import HashingEmbedder
+
+    text = (
+        "## Title\n\nThe hard ceiling for single-stream speed is model bytes divided by memory "
+        "bandwidth. Tensor parallelism splits each layer's matrices across GPUs."
+    )
+    pieces = passage_pieces(text)
+    assert len(pieces) >= 2
+
+    class Table(ShippedVectors):
+        def lookup(self, texts):
+            return [[0.5] * 4 if t in pieces else None for t in texts]
+
+    emb = HashingEmbedder()
+    v = Verifier(emb, shipped=Table("unused", "m"))
+    assert v.vectors(pieces) == [[0.5] * 4] * len(pieces)
+    assert emb.calls == 0
+    other = ["a sentence no table holds is embedded once"]
+    first = v.vectors(other)
+    assert v.vectors(other) == first and emb.calls == 1

@@ -505,7 +505,7 @@ class Router:
     def route(self, question: str) -> WorkloadSpec:
         # A run of more than 12 digits (with or without separators) is no quantity anyone
         # means; cutting it keeps every number pattern linear (a 20,000-digit paste took 96 s).
-        question = space_scripts(clip_long_numbers(question))
+        question = distill_names(space_scripts(clip_long_numbers(question)))
         text = question.lower()
         words = _TOKEN.findall(question)
         # Names match on fine tokens ("Llama-2-70B-chat.Q4_K_M" -> llama, 2, 70B, chat, ...);
@@ -534,10 +534,18 @@ class Router:
             spec.model = m[0]
             self._size_check(text, spec)
         else:
-            size = re.search(
-                r"\b(\d+(?:\.\d+)?)\s*(b|bn|billion)\b(?!\s*tokens)", text
-            ) or re.search(
-                r"\b(\d+(?:\.\d+)?)\s*(m|million)\b\s*[- ]?(?:total\s+|trainable\s+)?param", text
+            size = (
+                re.search(r"\b(\d+(?:\.\d+)?)\s*(b|bn|billion)\b(?!\s*tokens)", text)
+                or re.search(
+                    r"\b(\d+(?:\.\d+)?)\s*(m|million)\b\s*[- ]?(?:total\s+|trainable\s+)?param",
+                    text,
+                )
+                or re.search(
+                    # "a 350M model", "facebook/opt-125m", "pythia-410m": millions by a model's name
+                    r"(?:\b|(?<=[a-z]-))(\d{2,3})\s*(m)\b(?:\s*[- ]?(?:model|llm|transformer)\b|"
+                    r"(?<=[a-z]-\d\dm)|(?<=[a-z]-\d\d\dm))",
+                    text,
+                )
             )
             params = _scaled(size.group(1), size.group(2)) / 1e9 if size else None
             family_model = self._family_with_size(text, params) if params else None
@@ -1235,6 +1243,19 @@ def space_scripts(text: str) -> str:
     text = _GLUED_SIZE.sub(" ", text)
     text = _GLUED_WORD.sub(" ", text)
     return _SCRIPT_EDGE.sub(" ", text)
+
+
+# DeepSeek-R1's distilled models named in words: "deepseek 蒸馏版的 qwen-32B", "the R1
+# distilled Llama 70B", "DeepSeek distill of Qwen 14B" -> "deepseek-r1-distill-qwen-32b".
+_DISTILL = re.compile(
+    r"\b(?:deepseek(?:[- ]?r1)?|r1)\b[^,.;?!，。？]{0,12}?(?:distill\w*|蒸馏)[^,.;?!，。？]{0,12}?"
+    r"\b(qwen|llama)(?:[- ]?(?:2\.5|3\.1|3\.3|3)(?=[- ]))?[- ]?(\d+(?:\.\d+)?)\s*b\b",
+    re.I,
+)
+
+
+def distill_names(text: str) -> str:
+    return _DISTILL.sub(lambda m: f"deepseek-r1-distill-{m.group(1).lower()}-{m.group(2)}b", text)
 
 
 def clip_long_numbers(text: str) -> str:

@@ -65,7 +65,8 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     (
         "availability",
         r"\b(?:not available|unavailable|availability|available in|offered in|quotas?|"
-        r"stockouts?|out of stock|no capacity|insufficient\w*capacity|"
+        r"stockouts?|out of stock|no (?:more )?capacity|(?:not enough|out of) capacity|"
+        r"insufficient\w*capacity|"
         r"zone_resource_pool_exhausted|resource_pool_exhausted|capacity (?:error|issue|problem)s?|"
         r"which regions?|in (?:my|this|that) region|limit increase|gr[ae]yed out|"
         r"resource ?limit ?exceeded|limitexceeded|quota exceeded|"
@@ -112,7 +113,7 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"(?:sufficient|enough)\b(?! (?:data|tokens))|"
         r"(?:is|are) (?:a |an |one |two |\d+ )?[\w -]{1,30} (?<!good )(?<!fast )"
         r"(?:sufficient|enough) (?:for|to))"
-        r"|能否|能不能|可以跑|跑得动|跑起来|可以[^？?。]{0,16}(?:推理|运行|部署|加载)|"
+        r"|能否|能不能|能跑|可否|是否(?:可以|能)|可以跑|跑得动|跑起来|装不下|放不下|塞不下|跑不起来|跑不动|带不动|加载不了|可以[^？?。]{0,16}(?:推理|运行|部署|加载)|"
         # "4张4090够吗", "need at least 129G GPU memory?", "how to train llama2-7b in a100 80G"
         r"够吗|够不够|够用吗|足够吗|"
         r"\bneeds? (?:at ?least|atleast|minimum) \d+(?:\.\d+)? ?(?:gb?|gib)\b|"
@@ -342,8 +343,11 @@ VRAM_RULES = (
     r"(?:card|gpu|graphics card|video card)s?\b",
     r"(?:vram|gpu memory)\s*(?:of|is|:|=)?\s*" + _GB,
     # "显存为24G" is the card's memory; "使用显存为120G" / "占用显存" is what a job used
-    r"(?<!使用)(?<!占用)(?<!需要)(?<!用了)显存\s*(?:为|是|有)?\s*" + _GB.replace(r"\b", ""),
-    _GB + r"\s*(?:的)?\s*显存",
+    # "显存只有8GB"; not "12G显存 64G内存", where the second figure is the RAM
+    r"(?<!使用)(?<!占用)(?<!需要)(?<!用了)显存\s*(?:大小|容量)?\s*(?:为|是|有|只有|仅有|仅|才)?\s*"
+    + _GB.replace(r"\b", "")
+    + r"(?!\s*(?:的\s*)?(?:内存|ram|系统内存))",
+    _GB.replace(r"\b", "") + r"\s*(?:的)?\s*显存",
     _GB.replace(r"\b", "") + r"\s*(?:的\s*)?(?:显卡|卡)",  # "一张48G的显卡"
     # "two GPUs with 24GB each", "8 GPUs of 80GB", "2 cards, 16 GB each"
     r"\b(?:gpus?|cards?)\W{0,3}(?:with|of|having|each with)?\s*(?:only\s+)?"
@@ -915,7 +919,7 @@ def memory_fraction(text: str) -> float | None:
 
 
 # A long-context build named by its window: "Llama-2-7B-32K-Instruct", "Yi-34B-200K".
-_NAMED_WINDOW = re.compile(r"\b[\w.]+-\d+(?:\.\d+)?b-(\d{1,3})k\b", re.I)
+_NAMED_WINDOW = re.compile(r"\b[\w.]+-\d+(?:\.\d+)?b(?:-chat|-instruct)?-(\d{1,3})([km])\b", re.I)
 
 
 def context_in_model_name(text: str) -> int | None:
@@ -923,6 +927,8 @@ def context_in_model_name(text: str) -> int | None:
     the KV cache for it unless told otherwise."""
     if m := _NAMED_WINDOW.search(text):
         k = int(m.group(1))
+        if m.group(2).lower() == "m":
+            return k * 1024 * 1024 if k <= 10 else None  # "glm-4-9b-chat-1m": 1,048,576
         if k in (8, 16, 32, 64, 128, 256):
             return k * 1024
         if 4 <= k <= 1000:

@@ -143,8 +143,20 @@ def _hardware_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict:
             f"on the GPU, so keep {layers} layers on the GPU (llama.cpp -ngl {layers}) and the "
             f"rest in system RAM{speed_txt}."
         )
+        quant = next((a for a in r.alternatives if a.label.startswith("quantize")), None)
+        if spec.dtype is None and quant is not None:
+            # no precision given: people who offload run a quantized file, so that leads,
+            # and the published precision follows
+            text = (
+                f"Yes, in a quantized file: {quant.label} ({quant.detail}). In {dtype}, "
+                f"{model} needs about {need}, more than the {have} on the GPU: {layers} layers "
+                f"on the GPU (llama.cpp -ngl {layers}) and the rest in system RAM{speed_txt}."
+            )
+            return Verdict(text, "yes_with_changes", nums)
         change = _first_change(r)
-        if change:
+        if change and "offload" in change:
+            text += f" Faster: {change}."
+        elif change:
             text += f" To run it all on the GPU: {change}."
         return Verdict(text, "yes_with_changes", nums)
     change = _first_change(r)

@@ -53,6 +53,8 @@ KEEP = {
             "qwen2.5-14b",
             "deepseek-r1",
             "deepseek-r1-distill-qwen-7b",
+            "deepseek-r1-distill-qwen-14b",
+            "deepseek-r1-distill-qwen-32b",
         },
     ),
 }
@@ -314,6 +316,22 @@ ROUTES = [
     ("I have 2 GPUs, 24GB each. Can I run a 70B?", {"num_accelerators": 2, "device_memory_gb": 24}),
     ("We have 8 GPUs of 80GB", {"num_accelerators": 8, "device_memory_gb": 80}),
     ("2 GPUs with 64 GB of system RAM", {"device_memory_gb": None}),
+    # Chinese memory glued to G: the VRAM, not the RAM written after it
+    ("12G显存 64G内存，能不能跑qwen-32B", {"device_memory_gb": 12, "system_ram_gb": 64}),
+    ("我的显卡显存只有8GB", {"device_memory_gb": 8}),
+    ("40G显存跑不起来glm4-9b-1m", {"kind": "fit", "context_tokens": 1048576}),
+    ("单卡A100 80G显存装不下全参数finetune", {"kind": "fit"}),
+    ("我有24G显存，能跑qwen 14b吗", {"kind": "fit", "device_memory_gb": 24}),
+    # sizes in millions by a model's name
+    ("I loaded facebook/opt-125m with LoRA", {"params_b": 0.125}),
+    ("training a 350M model on a T4", {"params_b": 0.35}),
+    ("I have 512M of swap and a 3090", {"params_b": None}),
+    # DeepSeek-R1 distills named in words
+    ("能不能跑deepseek蒸馏版的qwen-32B", {"model": "deepseek-r1-distill-qwen-32b"}),
+    ("the DeepSeek R1 distilled Qwen 14B on a 4060", {"model": "deepseek-r1-distill-qwen-14b"}),
+    ("DeepSeek R1 distill Qwen2.5 32B", {"model": "deepseek-r1-distill-qwen-32b"}),
+    # a zone out of capacity is availability
+    ('There is no more capacity in the zone "europe-west4-a"', {"kind": "availability"}),
     # an adverb between "can I" and the verb
     ("Can I fully fine-tune a 13B model on 2x A100 40GB?", {"kind": "fit", "num_accelerators": 2}),
     # what a job used is not the card's memory

@@ -68,7 +68,6 @@ def test_sentence_vectors_come_from_the_shipped_table_before_the_embedder():
     the table lacks is embedded once and then served from memory."""
     from advisor.shipped import ShippedVectors
     from advisor.verify import passage_pieces
-
     from tests.fakes import HashingEmbedder
 
     text = (

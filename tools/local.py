@@ -1043,6 +1043,10 @@ def _changes(
     ranked: list[tuple[int, Alternative]] = []
     current = bytes_per_param(dtype)
     seen_gpu = seen_offload = False
+    # offloaded, the smallest format of good quality (Q4_K_M) is what people run: each byte
+    # left in system RAM costs far more time than a bit of precision
+    good_formats = [q for q in ladder if bytes_per_param(q) * 8 >= QUALITY_FLOOR_BITS]
+    smallest_good = min(good_formats, key=bytes_per_param) if good_formats else None
     for q in ladder:
         if bytes_per_param(q) >= current:
             continue
@@ -1064,7 +1068,23 @@ def _changes(
             )
             seen_gpu = True
         both = place(fp, hw.gpu, hw.host)
-        if not seen_offload and both.status == "fits_with_offload" and p.status == "does_not_fit":
+        # also when the format asked runs offloaded: a smaller file keeps more layers on the
+        # GPU, so it runs faster
+        fewer = p.status == "fits_with_offload" and both.gpu_layers > p.gpu_layers
+        larger_than_needed = (
+            smallest_good is not None
+            and bytes_per_param(q) > bytes_per_param(smallest_good)
+            and place(
+                footprint(spec, smallest_good, kv_dtype, context, batch), hw.gpu, hw.host
+            ).status
+            != "does_not_fit"
+        )
+        if (
+            not seen_offload
+            and not larger_than_needed
+            and both.status == "fits_with_offload"
+            and (p.status == "does_not_fit" or fewer)
+        ):
             mid, _, _ = decode_tokens_per_s(spec, fp, context, hw.gpu, hw.host, both)
             off = fp.layers - both.gpu_layers
             ranked.append(

@@ -437,6 +437,14 @@ class Router:
         where = understand.setting(spec.engine, apple, training, consumer)
         if where is not None:
             topic += "; " + understand.SETTING_TERMS[where]
+        if (
+            not training
+            and (spec.num_accelerators or 1) > 1
+            and spec.kind in ("speed", "troubleshoot")
+            and understand.reports_slow(question)
+        ):
+            # "8 GPUs answer slower than one": how the model is split is the likely cause
+            topic += "; " + understand.MULTI_GPU_SLOW_TERMS
         return " ".join(words) + ". " + topic
 
     @staticmethod

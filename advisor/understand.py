@@ -474,6 +474,12 @@ SETTING_TERMS: dict[str, str] = {
     "serving": "vLLM or TGI serving: gpu_memory_utilization, max_model_len, tensor parallel",
     "training": "DeepSpeed ZeRO or FSDP sharding, CPU offload, 8-bit optimizers",
 }
+# Several GPUs slower than one: the split is the usual cause (device_map layers in turn,
+# tensor-parallel all-reduce over PCIe), and one replica per GPU the usual fix.
+MULTI_GPU_SLOW_TERMS = (
+    "several GPUs slower than one: transformers device_map model parallelism runs one GPU at "
+    "a time; data parallelism, one copy per GPU; tensor parallel communication"
+)
 # Engines that run GGUF files (llama.cpp and its front ends), and all that run on one's own box.
 GGUF_FILE_ENGINES = frozenset({"llama.cpp", "ollama", "koboldcpp", "lm studio", "jan", "ggml"})
 LOCAL_ENGINE_NAMES = GGUF_FILE_ENGINES | {"exllama"}
@@ -1034,7 +1040,7 @@ def node_gpu_count(text: str) -> int | None:
 SLOW_RE = re.compile(
     r"\b(?:so|too|very|extremely|really|super|painfully|unusably) slow\b|\bslower than\b|"
     r"\bis (?:it|this|that) normal\b|\bslow (?:generation|inference|response|speed)\b|"
-    r"\b(?:takes|taking) (?:forever|ages|minutes)\b|很慢|太慢|速度慢|"
+    r"\b(?:takes|taking) (?:forever|ages|minutes)\b|很慢|太慢|速度慢|变慢|慢了|"
     r"\btakes? (?:about |around |over )?\d+ ?(?:s|secs?|seconds?|minutes?) to "
     r"(?:respond|answer|reply|return|generate|finish)\b|\d+\s*秒才|是否正常|正常吗|"
     r"\bonly (?:getting |get )?(?:about |around )?\d+(?:\.\d+)?\s*"

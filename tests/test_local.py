@@ -162,6 +162,17 @@ def test_without_ram_given_the_change_is_a_good_quantization_with_offload(catalo
     assert f"at least {math.ceil(need)} GB of RAM" in first.label
 
 
+def test_a_format_that_runs_offloaded_gets_a_faster_smaller_file(catalog):
+    """A 32B model in bf16 (about 67 GB) on a 12 GB GPU with 64 GB of RAM runs offloaded at
+    well under 1 token/s; Q4_K_M (about 21 GB) keeps more layers on the GPU and is offered
+    first among the offloaded files (not Q8_0, which leaves more in RAM)."""
+    r = run_on_hardware("qwen2.5 32b", device_memory_gb=12, system_ram_gb=64, catalog=catalog)
+    assert r.values["status"].value == "fits_with_offload"
+    offloaded = [a for a in r.alternatives if "offload" in a.label]
+    assert offloaded and offloaded[0].values["dtype"] == "q4_k_m"
+    assert offloaded[0].values["decode_tokens_per_s"] > 2 * r["decode_tokens_per_s"]
+
+
 def test_engine_memory_fraction_shrinks_the_usable_memory(catalog):
     """vLLM --gpu-memory-utilization 0.5 on a 24 GB RTX 3090: 24 x 0.5 = 12 GB for weights,
     cache and buffers, so Mixtral 8x7B in AWQ (about 25 GB) is far from fitting."""

@@ -562,6 +562,14 @@ def test_topic_query_drops_names_keeps_topic(router):
     assert "recommendedMaxWorkingSetSize" in router.topic_query(mac, router.route(mac))
     served = "does llama 3.1 70b fit on 4 h100s with vllm?"
     assert "gpu_memory_utilization" in router.topic_query(served, router.route(served))
+    # several GPUs slower than one: the split is the topic, in any language
+    for slow in (
+        "llama 3.1 8b on 8 A100s is much slower than on one, why?",
+        "8张A100推理llama 3.1 8b，速度严重变慢",
+    ):
+        assert "device_map" in router.topic_query(slow, router.route(slow))
+    one = "llama 3.1 8b on one A100 is very slow"
+    assert "device_map" not in router.topic_query(one, router.route(one))
 
 
 def test_absurd_digit_runs_are_clipped_before_the_number_patterns(router):

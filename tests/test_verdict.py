@@ -638,3 +638,16 @@ def test_adapters_over_several_gpus_are_sized_sharded(catalog):
         catalog=catalog,
     )
     assert qlora.values["total_gb"] == pytest.approx(alone["total_gb"])
+
+
+def test_offloaded_without_a_precision_leads_with_the_quantized_file(catalog):
+    """No precision given and the published weights only run offloaded: the quantized,
+    less offloaded file leads; with the precision named, its offloaded run leads."""
+    r = run_on_hardware("qwen2.5 32b", device_memory_gb=12, system_ram_gb=64, catalog=catalog)
+    v = compose(WorkloadSpec(kind="fit", device_memory_gb=12), [r])
+    assert v is not None and v.answer == "yes_with_changes"
+    assert v.text.startswith("Yes, in a quantized file: quantize to Q4_K_M and offload")
+    assert _all_numbers_traceable(v.text, r)
+    named = compose(WorkloadSpec(kind="fit", device_memory_gb=12, dtype="bf16"), [r])
+    assert named is not None and named.text.startswith("Yes, with CPU offload")
+    assert "Faster: quantize to Q4_K_M" in named.text

@@ -77,6 +77,11 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"\b(?:oom|ooms|oomed|out of memory|outofmemoryerror|cuda error|errors?|exception|"
         r"traceback|crash\w*|fails?|failed|failing|failure|timed? ?out|timeouts?|hangs?|hanging|"
         r"stuck|not working|doesn'?t work|does not work|won'?t (?:load|start|run)|killed|"
+        # "Ollama doesn't use my Radeon RX 6600", "vLLM is not detecting the GPU"
+        r"(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bthey )(?:doesn'?t|does not|isn'?t|is not|not|won'?t)"
+        r" (?:use|using|utili[sz]\w*|detect\w*|see|seeing|recogni[sz]\w*)\b"
+        r"(?= (?:the |my |any |a |an |our )?(?:gpu|cuda|vram|card|radeon|nvidia|amd|geforce|rtx|"
+        r"gtx|intel|arc|metal|apple|mps|rocm|[a-z]*\d{3,4}))|"
         r"segfault|segmentation fault|runtimeerror|cannot allocate|can'?t allocate|"
         r"unable to allocate|tried to allocate|nccl warn|watchdog|deadlock|nan loss|"
         r"too much (?:ram|memory|vram)|eat(?:s|en|ing)? (?:all )?(?:the )?(?:ram|memory|vram)|"
@@ -331,7 +336,8 @@ ENGINE_RULES: tuple[tuple[str, str], ...] = (
 _ENGINE_RES = tuple((e, re.compile(p, re.I)) for e, p in ENGINE_RULES)
 
 # -- the hardware people own ---------------------------------------------------------------
-_GB = r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g|gigs?|gigabytes?)\b"
+# not digits inside a name ("A10G" is no 10 GB); "3x24GB" and "显存24G" still read
+_GB = r"(?<![a-wyz])(\d+(?:\.\d+)?)\s*(?:gb|gib|g|gigs?|gigabytes?)\b"
 VRAM_RULES = (
     # "VRAM: 23 of 24 GB in use": the card's memory is the second figure
     r"(?:vram|gpu memory)\s*:?\s*\d+(?:\.\d+)?\s*(?:gb\s*)?(?:of|/)\s*" + _GB,
@@ -994,7 +1000,7 @@ def count_after(text: str, name_end: int) -> int | None:
 GPU_COUNT_RULES = (
     r"--nproc[_-]per[_-]node[= ](\d{1,3})\b",
     r"--num[_-]gpus[= ](\d{1,3})\b",
-    r"--(?:tensor[_-]parallel[_-]size|tp|num[_-]shard)[= ](\d{1,3})\b",
+    r"(?:--(?:tensor[_-]parallel[_-]size|tp|num[_-]shard)|(?<![\w-])-tp)[= ](\d{1,3})\b",
     r"\btensor[_ -]parallel[_ ]size \((\d{1,3})\)",  # vLLM's error: "tensor parallel size (6)"
     r"\bgpus?\s*0\s*[-–]\s*(\d{1,2})\b",  # "GPU 0-7" is eight GPUs
 )

@@ -330,6 +330,17 @@ ROUTES = [
     ("能不能跑deepseek蒸馏版的qwen-32B", {"model": "deepseek-r1-distill-qwen-32b"}),
     ("the DeepSeek R1 distilled Qwen 14B on a 4060", {"model": "deepseek-r1-distill-qwen-14b"}),
     ("DeepSeek R1 distill Qwen2.5 32B", {"model": "deepseek-r1-distill-qwen-32b"}),
+    # a tool that does not use the GPU is a problem to troubleshoot; "I don't use" is not
+    ("Ollama doesn't use Radeon RX 6600", {"kind": "troubleshoot"}),
+    ("vLLM is not detecting the GPU", {"kind": "troubleshoot"}),
+    ("I don't use vLLM, can I run llama 3.1 8b on my 3090?", {"kind": "fit"}),
+    # digits inside a card's name are not its memory: "A10G" is no 10 GB
+    (
+        "I have 4 A10G 24 GB GPUs and get CUDA OOM",
+        {"accelerator": "a10g", "device_memory_gb": None},
+    ),
+    # vLLM's short flag for the tensor-parallel size
+    ("benchmark_latency.py --model llama2_70b --batch-size 11 -tp 2 OOM", {"num_accelerators": 2}),
     # a zone out of capacity is availability
     ('There is no more capacity in the zone "europe-west4-a"', {"kind": "availability"}),
     # an adverb between "can I" and the verb

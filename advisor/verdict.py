@@ -16,6 +16,7 @@ from advisor import understand
 from advisor.route import WorkloadSpec
 from advisor.tools.catalog import load_catalog
 from advisor.tools.result import Quantity, ToolResult, fmt
+from advisor.tools.training import METHOD_NAMES, fine_tuning_name
 
 NORMAL_SLACK = 0.7  # a reported speed within [low x 0.7, high / 0.7] counts as normal
 
@@ -402,11 +403,7 @@ def _training_fit(spec: WorkloadSpec, r: ToolResult) -> Verdict | None:
     label = fits_q.label.replace("Fits ", "")
     nums = key_numbers(r)
     method = str(r.inputs.get("method", "full"))
-    what = (
-        "full fine-tuning"
-        if method == "full"
-        else f"{METHOD_NAMES.get(method, method)} fine-tuning"
-    )
+    what = fine_tuning_name(method)
     if fits_q.value is True:
         text = f"Yes: {what} of {r.inputs['model']} needs about {total} per GPU, within {label}."
         return Verdict(text, "yes", nums)
@@ -505,9 +502,6 @@ def _other_sizes(r: ToolResult, results: list[ToolResult]) -> str:
     if parts:
         out.append(f"The other sizes named: {'; '.join(parts)}.")
     return " ".join(out)
-
-
-METHOD_NAMES = {"full": "full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}
 
 
 def _stages(spec: WorkloadSpec, r: ToolResult, results: list[ToolResult]) -> Verdict | None:

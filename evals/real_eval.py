@@ -238,9 +238,14 @@ def model_stated(model: str, question: str) -> bool:
     neither; the thread's subject is context the advisor never sees, like the engine."""
     if _family_stated(model, question):
         return True
-    sizes = {(float(n), u.lower()) for n, u in _SIZE_TOKEN.findall(model)}
-    asked = {(float(n), u.lower()) for n, u in _SIZE_TOKEN.findall(question)}
+    sizes, asked = _sizes_in(model), _sizes_in(question)
     return bool(sizes & asked)
+
+
+def _sizes_in(text: str) -> set[float]:
+    """Every parameter count written in ``text``, in billions (the catalog's parser)."""
+    found = (parse_param_count(n + u) for n, u in _SIZE_TOKEN.findall(text))
+    return {v for v in found if v is not None}
 
 
 _SIZE_LIST = re.compile(r"^(.*?)(\d+(?:\.\d+)?b?(?:/\d+(?:\.\d+)?b?)+)\s*$", re.I)

@@ -60,7 +60,7 @@ SCRIPT = textwrap.dedent(
         subprocess.run(["mount", "-o", "remount,bind,ro", str(data)], check=True)
     else:
         filler = mnt / "filler"
-        with open(filler, "wb") as f:
+        with open(filler, "wb", buffering=0) as f:  # unbuffered: nothing left to flush at close
             try:
                 while True:
                     f.write(b"\\0" * 65536)

@@ -404,7 +404,7 @@ def training_memory(
         )
     refs = list(resolved.refs)
     headline = (
-        f"{_METHOD_LABEL.get(method, method)} fine-tuning of {spec.name} "
+        f"{fine_tuning_name(method)[0].upper()}{fine_tuning_name(method)[1:]} of {spec.name} "
         f"(ZeRO-{zero_stage}, {n} GPU{'s' if n > 1 else ''}, micro-batch {mb} x {s:,} tokens): "
         f"about {fmt(total / GB, 'GB')} per GPU"
     )
@@ -539,7 +539,14 @@ def _add_min_gpus(
             )
 
 
-_METHOD_LABEL = {"full": "Full", "lora": "LoRA", "qlora": "QLoRA"}
+# The one table of training-method names (the verdict and the headlines read it).
+METHOD_NAMES = {"full": "full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}
+
+
+def fine_tuning_name(method: str) -> str:
+    """'full fine-tuning', 'LoRA fine-tuning', 'QLoRA fine-tuning'."""
+    name = METHOD_NAMES.get(method, method)
+    return name if name.endswith("fine-tuning") else f"{name} fine-tuning"
 
 
 def _memory_alternatives(

@@ -412,14 +412,22 @@ class Router:
         if understand.asks_about_fabric(question):
             # "do I need InfiniBand for 2 nodes of 8 H100s?": about the fabric, not the memory
             return question + ". " + understand.FABRIC_TOPIC
-        key = (spec.kind or "", "training" if training else "inference")
+        kind = spec.kind or ""
+        if kind == "troubleshoot" and not understand.reports_oom(question):
+            # the symptom picks the topic: slowness is a speed question; another error
+            # keeps its own words (an FP8 kernel error on a 3090 is about the 3090 and FP8)
+            if not understand.reports_slow(question) and not re.search(r"\bslow", question, re.I):
+                return question
+            kind = "speed"
+        key = (kind, "training" if training else "inference")
         topic = understand.TOPIC_TERMS.get(key)
         if topic is None or not (spec.model or spec.params_b or spec.owns_hardware):
             return question
         words = [
             w
             for w in re.findall(r"[A-Za-z0-9_.+/-]+|[^A-Za-z0-9\s]", question)
-            if w.lower() not in self._name_words and not re.search(r"\d", w)
+            if _FORMAT_WORD.match(w)  # "FP8", "Q4_K_M" stay: the format is the topic too
+            or (w.lower() not in self._name_words and not re.search(r"\d", w))
         ]
         apple = bool(spec.unified_memory_gb) or bool(
             spec.accelerator and spec.accelerator.startswith("apple-")
@@ -1260,6 +1268,9 @@ _DISTILL = re.compile(
     r"\b(qwen|llama)(?:[- ]?(?:2\.5|3\.1|3\.3|3)(?=[- ]))?[- ]?(\d+(?:\.\d+)?)\s*b\b",
     re.I,
 )
+
+
+_FORMAT_WORD = re.compile(r"(?:fp|bf|int|nf|mxfp|nvfp|w\d+a)\d+$|q\d_", re.I)
 
 
 def distill_names(text: str) -> str:

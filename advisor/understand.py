@@ -1056,6 +1056,21 @@ SLOW_RE = re.compile(
 )
 
 
+# Running out of memory, in the words and errors people paste.
+OOM_RE = re.compile(
+    r"\b(?:oom|ooms|oomed|out of memory|outofmemoryerror|cannot allocate|can'?t allocate|"
+    r"unable to allocate|tried to allocate|insufficient (?:memory|vram)|not enough (?:memory|vram|"
+    r"ram)|(?:ran|run|running) out of (?:memory|vram|ram)|killed)\b|"
+    r"爆显存|显存不足|显存不够|内存不足|装不下|放不下",
+    re.I,
+)
+
+
+def reports_oom(text: str) -> bool:
+    """The user ran out of memory ("CUDA out of memory", "process killed", "显存不足")."""
+    return bool(OOM_RE.search(text))
+
+
 def reports_slow(text: str) -> bool:
     """The user complains of slowness ("the response is too slow, is it normal?")."""
     return bool(SLOW_RE.search(text))

@@ -583,6 +583,18 @@ def test_topic_query_drops_names_keeps_topic(router):
     assert "device_map" not in router.topic_query(one, router.route(one))
 
 
+def test_a_troubleshooting_topic_follows_the_symptom(router):
+    """Out of memory retrieves on memory, slowness on speed; another error keeps its own
+    words, and a precision format is never dropped as a name."""
+    oom = "llama 3.1 8b on my 3090 gives CUDA out of memory"
+    assert "out of memory" in router.topic_query(oom, router.route(oom))
+    slow = "FP8 on my 3090 slows down llama 3.1 8b inference"
+    query = router.topic_query(slow, router.route(slow))
+    assert "tokens per second" in query and "FP8" in query and "out of memory" not in query
+    error = "FlashAttention only supports Ampere GPUs or newer: error on my T4 with llama 3.1 8b"
+    assert router.topic_query(error, router.route(error)) == error
+
+
 def test_absurd_digit_runs_are_clipped_before_the_number_patterns(router):
     """A pasted 20,000-digit run once made the number regexes quadratic (96 s); it is cut to
     12 characters first, and ordinary numbers are untouched."""

@@ -491,6 +491,8 @@ def plan_situation(question: str, spec: WorkloadSpec, cat: Catalog, p: Plan) -> 
         args["observed_tokens_per_s"] = spec.observed_tokens_per_s  # a batch total, or one stream
     if spec.engine in HF_ENGINES:
         args["formats"] = "hf"  # the quantizations these engines load: int8, AWQ/GPTQ, NF4
+    if spec.engine == "transformers":
+        args["eager_engine"] = True  # generate() pays Python overhead on every token
     if spec.engine in understand.GPU_ONLY_ENGINES:
         args["offload"] = False  # TGI, ExLlama: the model lives on the GPUs
     elif spec.engine in understand.OFFLOAD_SETTINGS:

@@ -74,6 +74,12 @@ LOW_BIT_BELOW = 4.0  # bits per weight
 # Speed ranges: the 10th and 90th percentile of measured / central over the fit rows.
 DECODE_BAND = (0.80, 1.08)
 PREFILL_BAND = (0.34, 1.58)
+# Hugging Face transformers' eager generate() at batch 1 pays Python and one kernel launch
+# per operation on every token, about the same per layer on any GPU: Llama 2 7B (32 layers)
+# in fp16 took 34 ms per token on an A10 (lmdeploy#210), 9 ms over this model's 25 ms, and
+# FasterTransformer ran Vicuna-7B about 3x faster than transformers on an A100-80G at small
+# batches (FasterTransformer#506), about 17 ms over this model's 13 ms: 0.28-0.53 ms a layer.
+TRANSFORMERS_MS_PER_LAYER = (0.4, 0.53, 0.28)  # central, at the low speed, at the high speed
 # CPUs: not refitted (no published CPU run with a known RAM configuration in the table);
 # checked against llama.cpp#34 (13900K, DDR5-6400 dual channel: 0.68 on 7B Q4_0).
 CPU_BW_EFFICIENCY = (0.6, 0.4, 0.75)
@@ -138,6 +144,9 @@ class Pool:
     refs: list[CatalogRef] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     decode_class: str = "cpu"  # gpu | gpu-hbm | apple | cpu (DECODE_FITS)
+    # per-token time the engine adds on top (transformers' eager generate: Python and
+    # one kernel launch per operation), (central, at the low speed, at the high speed)
+    engine_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @property
     def total_gb(self) -> float:
@@ -147,7 +156,12 @@ class Pool:
     def fixed_s(self) -> tuple[float, float, float]:
         """Per-token fixed time, (central, at the low speed, at the high speed); 0 for CPUs."""
         fit = DECODE_FITS.get(self.decode_class)
-        return banded(fit)[1] if fit else (0.0, 0.0, 0.0)
+        base = banded(fit)[1] if fit else (0.0, 0.0, 0.0)
+        return (
+            base[0] + self.engine_s[0],
+            base[1] + self.engine_s[1],
+            base[2] + self.engine_s[2],
+        )
 
     @property
     def prefill_efficiency(self) -> float:
@@ -588,6 +602,7 @@ def run_on_hardware(
     offload: bool = True,
     offload_setting: str = "llama.cpp -ngl",
     observed_tokens_per_s: float | None = None,
+    eager_engine: bool = False,
     catalog: Catalog | None = None,
 ) -> ToolResult:
     """Does ``model`` run on this hardware, and how fast is one stream? With the cheapest change.
@@ -603,6 +618,8 @@ def run_on_hardware(
     ``offload=False`` is an engine that keeps the whole model on the GPUs (TGI, ExLlama,
     TensorRT-LLM): nothing is placed in system RAM and no offload is offered.
     ``offload_setting`` names the engine's offload option in the advice.
+    ``eager_engine`` is Hugging Face transformers' generate(): each token also pays
+    TRANSFORMERS_MS_PER_LAYER per layer of Python and kernel-launch time.
     With ``batch_size`` > 1, the total decode speed of that many streams decoded together is
     added; ``observed_tokens_per_s`` (a speed the user measured) well above one stream adds the
     smallest batch that reaches it (a benchmark's total over many streams, not one stream).
@@ -658,6 +675,19 @@ def run_on_hardware(
             )
         hw.host = None
     fp = footprint(spec, dtype, kv_dt, context, batch)
+    if eager_engine and hw.gpu is not None and hw.gpu.kind != "cpu":
+        per_layer = TRANSFORMERS_MS_PER_LAYER
+        hw.gpu.engine_s = (
+            per_layer[0] * fp.layers / 1000,
+            per_layer[1] * fp.layers / 1000,
+            per_layer[2] * fp.layers / 1000,
+        )
+        assumptions.append(
+            f"transformers' generate() adds about {TRANSFORMERS_MS_PER_LAYER[0]:g} ms per layer "
+            f"to every token ({TRANSFORMERS_MS_PER_LAYER[0] * fp.layers:.0f} ms for "
+            f"{fp.layers} layers) for Python and kernel launches; vLLM, llama.cpp or ExLlama "
+            "run closer to the memory-bandwidth bound."
+        )
     if (
         assume_offload
         and hw.host is None

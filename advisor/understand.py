@@ -74,7 +74,8 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     ),
     (
         "troubleshoot",
-        r"\b(?:oom|ooms|oomed|out of memory|outofmemoryerror|cuda error|errors?|exception|"
+        r"\b(?:oom|ooms|oomed|out of memory|outofmemoryerror|insufficient (?:memory|vram)|"
+        r"cuda error|errors?|exception|"
         r"traceback|crash\w*|fails?|failed|failing|failure|timed? ?out|timeouts?|hangs?|hanging|"
         r"stuck|not working|doesn'?t work|does not work|won'?t (?:load|start|run)|killed|"
         # "Ollama doesn't use my Radeon RX 6600", "vLLM is not detecting the GPU"
@@ -107,9 +108,11 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"\b(?:can (?:i|we|it|you|one) (?:even |still |also |really |\w+ly )?"
         r"(?:run|load|fit|use|host|serve|deploy|fine-?tune|train|do|infer)|"
         r"(?:will|would|does|do|could) (?:it|this|that|they|\w+ \d+b) "
-        r"(?:fit|run|work)|is it possible to (?:run|load|fit|fine-?tune|train)|possible to run|"
+        r"(?:fit|run|work)|is it possible to (?:run|load|fit|fine-?tune|finetune|train|learn|use|"
+        r"deploy|serve|host|infer)|possible to run|"
         r"able to (?:run|load|fine-?tune)|enough (?:vram|memory|ram)|fits? (?:in|on|into)|"
-        r"(?:is there|any) (?:a |any )?way to (?:run|load|fit|use)|"
+        r"(?:is there|any) (?:a |any )?way to (?:run|load|fit|use|fine-?tune|finetune|train|"
+        r"deploy|serve|infer)|"
         r"fit (?:it|this|that)|is \d+ ?gb enough|(?:required|needed|enough) to (?:run|load|train|"
         r"fine-?tune)|too (?:large|big) for|possible (?:to )?(?:run|load|train|fine-?tune|infer)|"
         r"how many gb|(?:will|would|can|could|does|do)\b[^.?!]{0,50}\b(?:run|load|fit|work)\b|"
@@ -118,7 +121,7 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"(?:sufficient|enough)\b(?! (?:data|tokens))|"
         r"(?:is|are) (?:a |an |one |two |\d+ )?[\w -]{1,30} (?<!good )(?<!fast )"
         r"(?:sufficient|enough) (?:for|to))"
-        r"|能否|能不能|能跑|可否|是否(?:可以|能)|可以跑|跑得动|跑起来|装不下|放不下|塞不下|跑不起来|跑不动|带不动|加载不了|可以[^？?。]{0,16}(?:推理|运行|部署|加载)|"
+        r"|能否|能不能|能跑|可否|是否(?:可以|能)|可以跑|跑得动|跑起来|装不下|放不下|塞不下|跑不起来|跑不动|带不动|加载不了|可以[^？?。]{0,16}(?:推理|运行|部署|加载|微调|训练|调|跑)|"
         # "4张4090够吗", "need at least 129G GPU memory?", "how to train llama2-7b in a100 80G"
         r"够吗|够不够|够用吗|足够吗|"
         r"\bneeds? (?:at ?least|atleast|minimum) \d+(?:\.\d+)? ?(?:gb?|gib)\b|"
@@ -128,25 +131,29 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     (
         "speed",
         r"(?:\btok(?:en)?s?\s*/\s*(?:s|sec|second)\b|\bt/s\b|"
-        r"\btokens? (?:per|a) (?:second|minute)\b|速度|"
+        r"\btokens? (?:per|a) (?:second|minute)\b|速度|每秒|"
         r"\bhow fast\b|\bspeeds?\b|\bslow\w*\b|\bfaster\b|\bprompt processing\b|\bit/s\b|"
         r"\bms per token\b|\bms/token\b|\btime to first token\b|\bttft\b|"
         r"\blatency per token\b|\btime per (?:output )?token\b|"
         # "takes 60 seconds to answer", "要60秒才返回结果", "推理很慢"
-        r"\btakes? (?:about |around |over )?\d+ ?(?:s|secs?|seconds?|minutes?) to "
-        r"(?:respond|answer|reply|return|generate|finish)\b|\d+\s*秒才|慢)",
+        r"\btakes? (?:about |around |over |~ ?)?\d+ ?(?:s|secs?|seconds?|minutes?|mins?) (?:to "
+        r"(?:respond|answer|reply|return|generate|finish)|for (?:the|a|each|one) "
+        r"(?:transcription|generation|response|answer|image|reply))\b|\d+\s*秒才|慢)",
     ),
     (
         "duration",
         r"\b(?:how long|how many (?:days|hours|weeks|months)|time to (?:train|fine-?tune)|"
         r"take to (?:train|fine-?tune|pretrain)|training time|wall[- ]clock|eta|gpu[- ]hours|"
         r"[ahlbv]\d{2,3}s?[- ]hours|"
+        r"\d+(?:\.\d+)? ?(?:hours?|days?|weeks?|hrs?)\b[^.?!]{0,40}\b(?:is (?:this|it|that) "
+        r"(?:normal|expected|reasonable))|"
         r"number of hours|how much (?:resources?|compute|time) (?:it |did it |does it )?"
-        r"(?:took|take))\b|要多久|多长时间|多少时间|训练时长|训练时间|几天|几个小时",
+        r"(?:took|take))\b|要多久|多久|多长时间|多少时间|训练时长|训练时间|几天|几个小时",
     ),
     (
         "capacity",
-        r"\b(?:how many (?:gpus?|cards?|nodes?|[ahlb]\d{2,3}s?|instances?|servers?|"
+        r"\b(?:how many (?:concurrent |simultaneous )?(?:users|requests|people|clients)|"
+        r"how many (?:gpus?|cards?|nodes?|[a-z]{0,3}\d{2,4}s?|instances?|servers?|"
         r"accelerators?|replicas?|chips?)(?![\s-]*(?:hours?|days?)\b)|"  # not "H100 hours"
         r"requests? (?:per|a|/) ?s(?:ec(?:ond)?)?|rps|qps|"
         r"concurrent (?:users|requests?|sessions)|\d+ (?:users|requests)|simultaneous users|"
@@ -160,7 +167,7 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         r"(?:\$|\bhow much (?:is|are|does|do)\b[^?]{0,40}\b(?:per|a|an) (?:hour|month|year)\b|"
         r"\b(?:costs?|costing|price[sd]?|pricing|cheap\w*|expensive|budget|"
         r"per million tokens|tco|break[- ]even|spend|bill\w*|how much money|"
-        r"bought vs rented|buy vs rent)\b)",
+        r"bought vs rented|buy vs rent)\b|花费|费用|多少钱|成本|美元|人民币)",
     ),
     (
         "fit",
@@ -177,12 +184,13 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
         "choose",
         r"\b(?:which (?:gpu|card|one|instance|cloud|provider|accelerator|option|model|"
         r"setup|is better|should)|should (?:i|we) (?:buy|get|use|go|rent|pick|choose|"
-        r"upgrade)|vs\.?|versus|better|recommend\w*|best|compare|comparison|worth it|"
+        r"upgrade|switch|move)|vs\.?|versus|better|recommend\w*|best|compare|comparison|worth it|"
         r"cloud or on-?prem\w*|on-?prem\w* or cloud|buy or rent|rent or buy)\b",
     ),
     (
         "explain",
-        r"\b(?:what (?:is|are|does|do)|what's|whats|difference|explain\w*|how (?:does|do) "
+        r"\b(?:what (?:is|are|does|do)|what's|whats|difference|explain\w*|how come|"
+        r"how (?:is|are) [^?]{0,60}\b(?:lower|higher|smaller|larger|faster|slower)\b|how (?:does|do) "
         r"\w+ work|why|when (?:to|should)|meaning|pros and cons|expected|can (?:we|i) enable|"
         r"tradeoffs?|trade-offs?)\b",
     ),
@@ -1047,8 +1055,9 @@ SLOW_RE = re.compile(
     r"\b(?:so|too|very|extremely|really|super|painfully|unusably) slow\b|\bslower than\b|"
     r"\bis (?:it|this|that) normal\b|\bslow (?:generation|inference|response|speed)\b|"
     r"\b(?:takes|taking) (?:forever|ages|minutes)\b|很慢|太慢|速度慢|变慢|慢了|"
-    r"\btakes? (?:about |around |over )?\d+ ?(?:s|secs?|seconds?|minutes?) to "
-    r"(?:respond|answer|reply|return|generate|finish)\b|\d+\s*秒才|是否正常|正常吗|"
+    r"\btakes? (?:about |around |over |~ ?)?\d+ ?(?:s|secs?|seconds?|minutes?|mins?) (?:to "
+    r"(?:respond|answer|reply|return|generate|finish)|for (?:the|a|each|one) "
+    r"(?:transcription|generation|response|answer|image|reply))\b|\d+\s*秒才|是否正常|正常吗|"
     r"\bonly (?:getting |get )?(?:about |around )?\d+(?:\.\d+)?\s*"
     r"(?:tok(?:en)?s?/s|t/s|tokens? per second)|"
     r"只有\s*\d+(?:\.\d+)?(?:\s*-\s*\d+)?\s*(?:tok(?:en)?s?/s|t/s|token)",

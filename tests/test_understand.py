@@ -491,6 +491,20 @@ def test_routing_table(router, question, expected):
 
 
 KINDS = [
+    # phrasings from the December 2026 sweep of unread kinds
+    ("Is it possible to learn with 4 x RTX A6000 GPUs?", "fit"),
+    ("Is there any way to finetune the MPT-7B model with dual RTX 3090's?", "fit"),
+    ("24GB可以调70b模型吗？", "fit"),
+    ("One RTX 3090, 88 hours, is this normal?", "duration"),
+    ("请问该模型在千卡集群上训练了多久啊?", "duration"),
+    ("在Cloud TPU v3-256 上训练了24小时要花费多少美元？", "cost"),
+    ("I have a 4090. Should I switch to dual-3090 with nvlink?", "choose"),
+    ("How is peak memory per GPU lower for full finetune compared to LoRA?", "explain"),
+    ("how many V100 32G did you use?", "capacity"),
+    ("how many users can one H100 serve?", "capacity"),
+    ("每秒钟可以处理多少个token？", "speed"),
+    ("it takes ~1 minute for the transcription of a short mp3 on CPU", "speed"),
+    ("getting Insufficient Memory on M2-Ultra 64GB RAM", "troubleshoot"),
     ("Will one H100 be sufficient for Qwen2 72B?", "fit"),
     ("is an RTX 4090 enough for llama 3.1 8b?", "fit"),
     ("cpu-only inference for a small llm - is xeon amx good enough?", None),

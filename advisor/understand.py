@@ -190,9 +190,9 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     (
         "explain",
         r"\b(?:what (?:is|are|does|do)|what's|whats|difference|explain\w*|how come|"
-        r"how (?:is|are) [^?]{0,60}\b(?:lower|higher|smaller|larger|faster|slower)\b|how (?:does|do) "
-        r"\w+ work|why|when (?:to|should)|meaning|pros and cons|expected|can (?:we|i) enable|"
-        r"tradeoffs?|trade-offs?)\b",
+        r"how (?:is|are) [^?]{0,60}\b(?:lower|higher|smaller|larger|faster|slower)\b|"
+        r"how (?:does|do) \w+ work|why|when (?:to|should)|meaning|pros and cons|expected|"
+        r"can (?:we|i) enable|tradeoffs?|trade-offs?)\b",
     ),
 )
 _KIND_RES = tuple((kind, re.compile(p, re.I)) for kind, p in KIND_RULES)

@@ -75,6 +75,7 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     (
         "troubleshoot",
         r"\b(?:oom|ooms|oomed|out of memory|outofmemoryerror|insufficient (?:memory|vram)|"
+        r"not enough (?:gpu )?(?:memory|vram)(?=[.!\"'])|"
         r"cuda error|errors?|exception|"
         r"traceback|crash\w*|fails?|failed|failing|failure|timed? ?out|timeouts?|hangs?|hanging|"
         r"stuck|not working|doesn'?t work|does not work|won'?t (?:load|start|run)|killed|"
@@ -632,14 +633,25 @@ _LORA_IN_NAME = re.compile(
 )
 
 
+# A training-stage suffix of a checkpoint's name ("llava-onevision-qwen2-72b-ov-sft",
+# "zephyr-7b-dpo"): the model someone runs, not the job they run.
+_STAGE_SUFFIX = re.compile(r"(?<=[\w.][-_])(?:sft|dpo|orpo|rlhf|ppo)\b", re.I)
+
+
 def _in_model_name(text: str, start: int, end: int) -> bool:
     return any(n.start() <= start and end <= n.end() for n in _LORA_IN_NAME.finditer(text))
+
+
+def _stage_in_name(text: str, start: int) -> bool:
+    return any(m.start() == start for m in _STAGE_SUFFIX.finditer(text))
 
 
 def workload(text: str) -> Workload | None:
     for w, pattern in _WORKLOAD_RES:
         for m in pattern.finditer(text):
             if w == "lora" and _in_model_name(text, m.start(), m.end()):
+                continue
+            if _stage_in_name(text, m.start()):
                 continue
             if not negated(text, m.start(), m.end()):
                 if (

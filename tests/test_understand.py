@@ -339,6 +339,9 @@ ROUTES = [
         "I have 4 A10G 24 GB GPUs and get CUDA OOM",
         {"accelerator": "a10g", "device_memory_gb": None},
     ),
+    # a training stage in a checkpoint's name is the model run, not the job
+    ('I loaded "llava-onevision-qwen2-72b-ov-sft" and get an error', {"workload": "inference"}),
+    ("SFT of llama 3.1 8b on one A100", {"workload": "full_finetune"}),
     # vLLM's short flag for the tensor-parallel size
     ("benchmark_latency.py --model llama2_70b --batch-size 11 -tp 2 OOM", {"num_accelerators": 2}),
     # a zone out of capacity is availability

@@ -382,6 +382,11 @@ class Router:
         self._insts = self._index(
             (f"{i.provider}/{i.name}", [i.name, *i.aliases]) for i in catalog.instances
         )
+        # CPUs and boards the catalog knows (Raspberry Pi 5, Xeon 8480+): read only when no
+        # GPU is named, as the machine a model runs on from RAM
+        self._cpus = self._index(
+            (a.id, [a.id, a.name, *a.aliases]) for a in catalog.accelerators if a.kind == "cpu"
+        )
         self._regions = {r.id.lower(): r for r in catalog.regions}
         # VM series by name ("NCv3", "NC A100 v4", "NCasT4_v3"): its provider and GPU
         fams: dict[str, set[tuple[str, str]]] = {}
@@ -916,7 +921,14 @@ class Router:
                 ]
             except AdvisorError:
                 pass  # a TPU generation the catalog lacks: left unread, never swapped
-        if understand.cpu_only(text) and not spec.accelerator:
+        board = (
+            self._match(tokens, self._cpus, 6)
+            if not (spec.accelerator or spec.device_memory_gb or spec.unified_memory_gb)
+            else None
+        )
+        if board is not None and not understand.GPU_WORD_RE.search(text):
+            spec.accelerator, spec.cpu_only = board[0], True  # "Phi-2 on a Raspberry Pi 5"
+        elif understand.cpu_only(text) and not spec.accelerator:
             spec.cpu_only = True
         elif (
             spec.system_ram_gb

@@ -547,3 +547,16 @@ def test_transformers_generate_adds_its_per_layer_overhead(catalog):
     assert float(slow.value) == pytest.approx(1 / (1 / float(fast.value) + 0.4e-3 * 32), rel=0.01)
     assert float(slow.low) <= 1000 / 34 <= float(slow.high)
     assert any("transformers' generate()" in a for a in eager.assumptions)
+
+
+def test_a_catalogued_cpu_board_runs_at_its_own_memory_bandwidth(catalog):
+    """A Raspberry Pi 5 8GB: LPDDR4X at the board's catalogued bandwidth, not a desktop DDR
+    default, and its 8 GB as the RAM when none is said."""
+    pi = catalog.accelerator("raspberry-pi-5-8gb")
+    r = run_on_hardware("phi-2", dtype="q4_k_m", accelerator=pi.id, catalog=catalog)
+    assert r.values["status"].value == "fits"
+    assert any(f"{pi.memory_bandwidth_gb_s:g} GB/s" in a for a in r.assumptions)
+    desktop = run_on_hardware(
+        "phi-2", dtype="q4_k_m", system_ram_gb=8, cpu_only=True, catalog=catalog
+    )
+    assert float(r["decode_tokens_per_s"]) < float(desktop["decode_tokens_per_s"])

@@ -40,6 +40,7 @@ KEEP = {
             "apple-m2-ultra",
             "rtx-a6000",
             "xeon-8480",
+            "raspberry-pi-5-8gb",
         },
     ),
     "models.yaml": (
@@ -339,6 +340,12 @@ ROUTES = [
         "I have 4 A10G 24 GB GPUs and get CUDA OOM",
         {"accelerator": "a10g", "device_memory_gb": None},
     ),
+    # a CPU board the catalog knows is a CPU-only machine; beside a GPU it is the host
+    (
+        "Phi-2 with Q4_K_M on a Raspberry Pi 5 (8GB RAM)?",
+        {"accelerator": "raspberry-pi-5-8gb", "cpu_only": True, "system_ram_gb": 8},
+    ),
+    ("llama 3.1 8b on my RTX 3090 with a Xeon 8480", {"accelerator": "rtx-3090", "cpu_only": None}),
     # a training stage in a checkpoint's name is the model run, not the job
     ('I loaded "llava-onevision-qwen2-72b-ov-sft" and get an error', {"workload": "inference"}),
     ("SFT of llama 3.1 8b on one A100", {"workload": "full_finetune"}),

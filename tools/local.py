@@ -290,6 +290,23 @@ def apple_generic_pool(unified_gb: float) -> Pool:
     )
 
 
+def catalog_cpu_pool(cpu: Accelerator, ram_gb: float) -> Pool:
+    """System RAM at the catalogued CPU's memory bandwidth (its own row, not a DDR default)."""
+    return Pool(
+        f"{cpu.name} ({ram_gb:g} GB RAM)",
+        "cpu",
+        1,
+        max(0.0, ram_gb - OS_RESERVE_GB),
+        float(cpu.memory_bandwidth_gb_s),
+        None,
+        CPU_BW_EFFICIENCY,
+        refs=[ref("accelerators", cpu)],
+        assumptions=[
+            f"{cpu.name}: {cpu.memory_bandwidth_gb_s:g} GB/s peak memory bandwidth (catalog)."
+        ],
+    )
+
+
 def cpu_pool(ram_gb: float, kind: str | None, channels: int | None, mt_s: int | None) -> Pool:
     bw = ram_bandwidth_gb_s(kind, channels, mt_s)
     k = (kind or DEFAULT_RAM[0]).upper()
@@ -553,20 +570,24 @@ def describe_hardware(
         else None
     )
     gpu: Pool | None = None
+    board: Accelerator | None = None  # a CPU from the catalog (Raspberry Pi 5, Xeon 8480)
+    if accelerator and cat.accelerator(accelerator).kind == "cpu":
+        board, cpu_only = cat.accelerator(accelerator), True
+        if ram is None:
+            ram = float(board.memory_gb)
     if not cpu_only:
         if accelerator:
             acc = cat.accelerator(accelerator)
-            if acc.kind == "cpu":
-                cpu_only = True
-            else:
-                gpu = accelerator_pool(acc, n, mem, uni)
+            gpu = accelerator_pool(acc, n, mem, uni)
         elif uni is not None:
             gpu = apple_generic_pool(uni)
         elif mem is not None:
             gpu = generic_gpu_pool(n, mem)
     host: Pool | None = None
     if gpu is None or gpu.kind == "gpu":
-        if ram is not None:
+        if ram is not None and board is not None and ram_kind is None and ram_mt_s is None:
+            host = catalog_cpu_pool(board, ram)
+        elif ram is not None:
             host = cpu_pool(ram, ram_kind, ram_channels, ram_mt_s)
         elif gpu is None:
             raise InvalidInputError(

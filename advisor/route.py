@@ -862,8 +862,7 @@ class Router:
                     if k == a[0]:
                         continue
                     for t in tokens[st:e]:  # "A100 40GB" matched with its memory
-                        if m := re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g)", t.lower()):
-                            others.add(float(m.group(1)))
+                        others.add(understand.gb_token(t))
                     end_at = _find_token(text, tokens[e - 1].lower()) + len(tokens[e - 1])
                     others.add(understand.memory_after(text, end_at))
                 if said in others:

@@ -977,6 +977,15 @@ def context_setting(text: str) -> int | None:
     return None
 
 
+_GB_TOKEN = re.compile(_GB.replace("(?<![a-wyz])", ""), re.I)
+
+
+def gb_token(token: str) -> float | None:
+    """The size a single token spells ("40GB", "24g"), or None: the same pattern as the rules."""
+    m = _GB_TOKEN.fullmatch(token.strip())
+    return float(m.group(1)) if m else None
+
+
 def memory_after(text: str, name_end: int) -> float | None:
     """Memory written right after a device name: 'V100 16GB', 'A100 (40G)', '4090 48g'."""
     m = re.match(

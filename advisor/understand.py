@@ -144,6 +144,7 @@ KIND_RULES: tuple[tuple[QuestionKind, str], ...] = (
     (
         "duration",
         r"\b(?:how long|how many (?:days|hours|weeks|months)|time to (?:train|fine-?tune)|"
+        r"estimated? (?:training |fine-?tuning )?time|time estimates?|"
         r"take to (?:train|fine-?tune|pretrain)|training time|wall[- ]clock|eta|gpu[- ]hours|"
         r"[ahlbv]\d{2,3}s?[- ]hours|"
         r"\d+(?:\.\d+)? ?(?:hours?|days?|weeks?|hrs?)\b[^.?!]{0,40}\b(?:is (?:this|it|that) "

@@ -506,6 +506,7 @@ KINDS = [
     ("Is there any way to finetune the MPT-7B model with dual RTX 3090's?", "fit"),
     ("24GB可以调70b模型吗？", "fit"),
     ("One RTX 3090, 88 hours, is this normal?", "duration"),
+    ("Estimated time for SFT fine-tuning of Mistral-7B on 8xA100?", "duration"),
     ("请问该模型在千卡集群上训练了多久啊?", "duration"),
     ("在Cloud TPU v3-256 上训练了24小时要花费多少美元？", "cost"),
     ("I have a 4090. Should I switch to dual-3090 with nvlink?", "choose"),

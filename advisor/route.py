@@ -1252,6 +1252,13 @@ _GLUED_SIZE = re.compile(r"(?<=[a-z]{3})(?=\d{1,3}(?:\.\d)?b(?![a-z0-9]))", re.I
 _GLUED_WORD = re.compile(r"(?<=\d{4})(?=(?:q?lora|gpus?|cards?)(?![a-z]))", re.I)
 # A memory size glued to a device name: "8*32GV100" -> "8*32G V100".
 _GLUED_MEMORY = re.compile(r"(?<=\d)(gb?|GB?)(?=[A-Za-z]{1,3}\d)")
+# An image size ("1920x1080", "768 x 768"): two pixel counts, not a count and a card.
+_RESOLUTION = re.compile(r"\b\d{3,4}\s*[x×*]\s*\d{3,4}\b(?!\s*(?:gb|gib|g|mb)\b)", re.I)
+# A count glued after a card: "A100x8" -> "A100 x8".
+_GLUED_TIMES = re.compile(
+    r"(?<=[A-Za-z]\d{3})(?=[xX]\d{1,3}\b)|(?<=[A-Za-z]\d{2})(?=[xX]\d{1,3}\b)|"
+    r"(?<=\d{4})(?=[xX]\d{1,2}\b)"
+)
 
 
 _INSTANCE_SHAPE = re.compile(r"\b[a-z]{1,4}\d+[a-z]*(?:-[a-z]+)?\.\d*x?large\b")  # g5.2xlarge
@@ -1267,6 +1274,8 @@ def space_scripts(text: str) -> str:
     # "deepspeed 2 卡", not "deepspeed2"
     text = _CJK_COUNT.sub(lambda m: " " + str(_CJK_NUMERALS[m.group(1)]), text)
     text = _GLUED_MEMORY.sub(lambda m: m.group(1) + " ", text)
+    text = _RESOLUTION.sub(" resolution ", text)  # "1920x1080" names no GTX 1080
+    text = _GLUED_TIMES.sub(" ", text)
     text = _GLUED_SIZE.sub(" ", text)
     text = _GLUED_WORD.sub(" ", text)
     return _SCRIPT_EDGE.sub(" ", text)

@@ -1032,6 +1032,7 @@ GPU_COUNT_RULES = (
     r"--num[_-]gpus[= ](\d{1,3})\b",
     r"(?:--(?:tensor[_-]parallel[_-]size|tp|num[_-]shard)|(?<![\w-])-tp)[= ](\d{1,3})\b",
     r"\btensor[_ -]parallel[_ ]size \((\d{1,3})\)",  # vLLM's error: "tensor parallel size (6)"
+    r"\b(\d{1,2})[- ]way tensor[- ]parallel",  # "8-way tensor parallel"
     r"\bgpus?\s*0\s*[-–]\s*(\d{1,2})\b",  # "GPU 0-7" is eight GPUs
 )
 
@@ -1050,7 +1051,10 @@ NODE_RULES = (
     rf"\b{_N}\s+(?:nodes?|machines?|servers?)\W+{_N}\s*(?:x\s*)?(?:gpus?|cards?)\b[^.?!]{{0,30}}?"
     r"\bper (?:node|machine|server)\b",
     # "两台8卡A100服务器": machines (台/个节点) of N cards (卡)
-    rf"{_N_ZH}\s*(?:台|个节点|个服务器|节点)\s*(?:每台)?\s*{_N_ZH}\s*(?:卡|张|块)",
+    rf"{_N_ZH}\s*(?:台|个节点|个服务器|节点)\s*(?:服务器|机器|主机)?[，,\s]*"
+    rf"(?:每台|每个节点|每节点|每个)?\s*{_N_ZH}\s*(?:卡|张|块)",
+    # "2x8 H100": nodes x GPUs each, then the card (not "3x24 GB", memory per card)
+    r"\b(\d{1,2})\s*x\s*(\d{1,2})\s+(?:nvidia\s+)?(?![\d.]+\s*g)[a-z]{1,4}\d{2,4}\b",
     # "4 GPUs per node, two nodes": the count per node first
     rf"\b{_N}\s*(?:x\s*)?(?:gpus?|cards?)\s+(?:per|in each|on each|each)\s+"
     rf"(?:node|machine|server)\b[^.?!]{{0,30}}?\b{_N}\s+(?:nodes?|machines?|servers?)\b",

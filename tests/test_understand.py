@@ -340,6 +340,14 @@ ROUTES = [
         "I have 4 A10G 24 GB GPUs and get CUDA OOM",
         {"accelerator": "a10g", "device_memory_gb": None},
     ),
+    # counts glued to the card, nodes x GPUs, n-way tensor parallel, an image size
+    ("training llama 2 7b on A100x8", {"accelerator": "a100-80gb-sxm", "num_accelerators": 8}),
+    ("my 3090x2 rig runs llama 3 70b at q4", {"num_accelerators": 2}),
+    ("我们有4台服务器，每台8张A100", {"num_accelerators": 32}),
+    ("on 2x8 H100 for llama 3 70b", {"accelerator": "h100-sxm", "num_accelerators": 16}),
+    ("8-way tensor parallel on H100 for llama 3 70b", {"num_accelerators": 8}),
+    ("too large for 3x24 GB?", {"num_accelerators": 3, "device_memory_gb": 24}),
+    ("1920x1080 images on a 4090", {"accelerator": "rtx-4090", "num_accelerators": None}),
     # a CPU board the catalog knows is a CPU-only machine; beside a GPU it is the host
     (
         "Phi-2 with Q4_K_M on a Raspberry Pi 5 (8GB RAM)?",

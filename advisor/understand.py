@@ -308,7 +308,12 @@ WORKLOAD_RULES: tuple[tuple[Workload, str], ...] = (
 )
 _WORKLOAD_RES = tuple((w, re.compile(p, re.I)) for w, p in WORKLOAD_RULES)
 ENGINE_RULES: tuple[tuple[str, str], ...] = (
-    ("ollama", r"\bollama\b"),
+    # Ollama's model tags name it too: "qwen2.5:14b-instruct-q4_K_M", "mixtral:8x7b"
+    (
+        "ollama",
+        r"\bollama\b|\b[a-z][a-z0-9.\-]*:(?:\d+(?:\.\d+)?[bm]|\d+x\d+b|latest|mini|medium)"
+        r"(?![\w.])|\b[a-z][a-z0-9.\-]*:\d+(?:\.\d+)?[bm]-",
+    ),
     ("koboldcpp", r"\bkoboldcpp\b"),
     ("lm studio", r"\blm ?studio\b"),
     ("ktransformers", r"\bktransformers\b"),

@@ -340,6 +340,10 @@ ROUTES = [
         "I have 4 A10G 24 GB GPUs and get CUDA OOM",
         {"accelerator": "a10g", "device_memory_gb": None},
     ),
+    # an Ollama model tag names the engine
+    ("qwen2.5:14b-instruct-q4_K_M on a 3060", {"engine": "ollama", "dtype": "q4_k_m"}),
+    ("mixtral:8x7b on 64GB RAM", {"engine": "ollama"}),
+    ("cuda:0 runs out of memory with llama 3.1 8b", {"engine": None}),
     # counts glued to the card, nodes x GPUs, n-way tensor parallel, an image size
     ("training llama 2 7b on A100x8", {"accelerator": "a100-80gb-sxm", "num_accelerators": 8}),
     ("my 3090x2 rig runs llama 3 70b at q4", {"num_accelerators": 2}),

@@ -563,6 +563,22 @@ def _print_cold(rows: list[Any]) -> None:
             ok = "FAILED (exit status)"
         table.add_row(r.name, str(r.runs), f"{r.wall_s:.2f}", f"{r.peak_rss_mb:.0f}", target, ok)
     Console(width=max(out.width, 120)).print(table)
+    out.print(cold_start_conditions(), highlight=False)
+
+
+def cold_start_conditions() -> str:
+    """What the cold-start figures depend on besides the code: bytecode and catalog caches."""
+    from advisor.tools.catalog import yaml_cache_dir
+
+    bytecode = (
+        "off (PYTHONDONTWRITEBYTECODE is set: modules edited since their .pyc are recompiled "
+        "at every start)"
+        if os.environ.get("PYTHONDONTWRITEBYTECODE")
+        else "on"
+    )
+    folder = yaml_cache_dir()
+    catalog = "off (ADVISOR_CACHE_DIR=off)" if folder is None else f"on ({folder})"
+    return f"bytecode cache {bytecode}; parsed-catalog cache {catalog}"
 
 
 index_app = typer.Typer(

@@ -6,7 +6,6 @@ Each backend turns chat messages into text (whole or streamed). Failures raise
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 import threading
@@ -57,6 +56,7 @@ class LocalLlamaCpp:
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()  # a llama.cpp context is not thread-safe
         self._loader: threading.Thread | None = None
+        self.background_error: Exception | None = None  # why a background load failed
 
     def _model(self) -> Any:
         if self._llm is None:
@@ -103,8 +103,10 @@ class LocalLlamaCpp:
             self._loader.start()
 
     def _load_quietly(self) -> None:
-        with contextlib.suppress(Exception):
+        try:
             self._model()
+        except Exception as exc:  # the stream that needs the model retries and raises it
+            self.background_error = exc
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         loader = self._loader

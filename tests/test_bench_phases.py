@@ -36,3 +36,18 @@ def test_full_answers_are_timed_through_the_ui_handler(real_kb, tmp_path):
     assert all(r.runs == len(ANSWER_QUESTIONS) for r in rows)
     # whole answers: the model wrote the guidance of every question that has passages
     assert len(llm.prompts) >= len(ANSWER_QUESTIONS) - 2
+
+
+def test_cold_start_figures_say_which_caches_were_on(monkeypatch, tmp_path):
+    """A cold start depends on the bytecode and parsed-catalog caches, so the bench says
+    whether each was on."""
+    from advisor.cli import cold_start_conditions
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", "off")
+    text = cold_start_conditions()
+    assert "bytecode cache off" in text and "parsed-catalog cache off" in text
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE")
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path))
+    text = cold_start_conditions()
+    assert "bytecode cache on" in text and str(tmp_path / "yaml") in text

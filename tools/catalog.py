@@ -316,6 +316,11 @@ def _lookup(kind: str, name: str, rows: Sequence[T], keys: Any) -> T:
 YAML_CACHE_KEPT = 64
 
 
+def yaml_cache_dir() -> Path | None:
+    """Where parsed catalog files are cached, or None when ADVISOR_CACHE_DIR is "off"."""
+    return _yaml_cache_dir()
+
+
 def _yaml_cache_dir() -> Path | None:
     where = os.environ.get("ADVISOR_CACHE_DIR", "")
     if where.lower() == "off":

@@ -318,10 +318,6 @@ YAML_CACHE_KEPT = 64
 
 def yaml_cache_dir() -> Path | None:
     """Where parsed catalog files are cached, or None when ADVISOR_CACHE_DIR is "off"."""
-    return _yaml_cache_dir()
-
-
-def _yaml_cache_dir() -> Path | None:
     where = os.environ.get("ADVISOR_CACHE_DIR", "")
     if where.lower() == "off":
         return None
@@ -334,7 +330,7 @@ def _yaml_cache_dir() -> Path | None:
 
 
 def _cached_yaml(raw: bytes) -> tuple[Path | None, Any]:
-    folder = _yaml_cache_dir()
+    folder = yaml_cache_dir()
     if folder is None:
         return None, None
     key = hashlib.blake2b(raw, digest_size=16).hexdigest()

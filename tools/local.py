@@ -1098,11 +1098,16 @@ def _changes(
     # left in system RAM costs far more time than a bit of precision
     good_formats = [q for q in ladder if bytes_per_param(q) * 8 >= QUALITY_FLOOR_BITS]
     smallest_good = min(good_formats, key=bytes_per_param) if good_formats else None
+    smallest_runs = (
+        smallest_good is not None
+        and place(footprint(spec, smallest_good, kv_dtype, context, batch), hw.gpu, hw.host).status
+        != "does_not_fit"
+    )
     for q in ladder:
         if bytes_per_param(q) >= current:
             continue
         fp = footprint(spec, q, kv_dtype, context, batch)
-        good = bytes_per_param(q) * 8 >= QUALITY_FLOOR_BITS
+        good = q in good_formats
         alone = place(fp, hw.gpu, None)
         if not seen_gpu and alone.status == "fits" and hw.gpu is not None:
             mid, _, _ = decode_tokens_per_s(spec, fp, context, hw.gpu, None, alone)
@@ -1123,12 +1128,9 @@ def _changes(
         # GPU, so it runs faster
         fewer = p.status == "fits_with_offload" and both.gpu_layers > p.gpu_layers
         larger_than_needed = (
-            smallest_good is not None
+            smallest_runs
+            and smallest_good is not None
             and bytes_per_param(q) > bytes_per_param(smallest_good)
-            and place(
-                footprint(spec, smallest_good, kv_dtype, context, batch), hw.gpu, hw.host
-            ).status
-            != "does_not_fit"
         )
         if (
             not seen_offload

@@ -403,8 +403,9 @@ def training_memory(
             "chunked/fused cross-entropy or a smaller micro-batch."
         )
     refs = list(resolved.refs)
+    what = fine_tuning_name(method)
     headline = (
-        f"{fine_tuning_name(method)[0].upper()}{fine_tuning_name(method)[1:]} of {spec.name} "
+        f"{what[0].upper()}{what[1:]} of {spec.name} "
         f"(ZeRO-{zero_stage}, {n} GPU{'s' if n > 1 else ''}, micro-batch {mb} x {s:,} tokens): "
         f"about {fmt(total / GB, 'GB')} per GPU"
     )
